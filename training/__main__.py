@@ -1,0 +1,99 @@
+"""`python -m training {train,export,classifier,evaluate,all,list}`: see --help of each."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+from .data import DataError
+
+
+def main(argv: list[str] | None = None) -> int:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default="../shared/data", help="holds mnist/ and fashion-mnist/ (IDX)")
+    common.add_argument("--runs-dir", default="runs", help="checkpoints and logs, one folder per model")
+    common.add_argument("--models-dir", default="exported_models", help="where exported models go")
+    common.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name in ("train", "all"):
+        p = sub.add_parser(name, help="train (and for `all`: export, evaluate) models", parents=[common])
+        p.add_argument("models", nargs="+", help="e.g. mnist-dcgan fashion-wgan-gp")
+        p.add_argument("--epochs", type=int)
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--batch-size", type=int, default=64)
+        p.add_argument("--limit", type=int, help="train on the first N images only")
+        p.add_argument("--max-steps", type=int, help="stop after N generator steps")
+        p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+        p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p = sub.add_parser("export", help="checkpoint → ONNX + manifest + samples.png", parents=[common])
+    p.add_argument("models", nargs="+")
+    p = sub.add_parser("classifier", help="train the evaluation classifier of a dataset", parents=[common])
+    p.add_argument("datasets", nargs="+", choices=["mnist", "fashion-mnist"])
+    p.add_argument("--epochs", type=int, default=8)
+    p = sub.add_parser("evaluate", help="measure exported models; rewrite docs/MODELS.md", parents=[common])
+    p.add_argument("models", nargs="*", help="default: every exported model")
+    p.add_argument("--samples", type=int, default=10_000)
+    sub.add_parser("list", help="the models this project trains and commits", parents=[common])
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        return run(args)
+    except (DataError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import evaluate, export, recipes, trainer
+
+    models_dir, runs_dir = Path(args.models_dir), Path(args.runs_dir)
+    if args.command == "list":
+        for name in recipes.COMMITTED:
+            r = recipes.recipe(name)
+            print(f"{r.name:20s} {r.dataset:14s} {r.variant:10s} {r.epochs} epochs")
+        return 0
+    if args.command == "classifier":
+        for dataset in args.datasets:
+            evaluate.train_classifier(Path(args.data_dir), dataset, args.epochs)
+        return 0
+    if args.command in ("train", "all"):
+        for name in args.models:
+            r = recipes.recipe(name)
+            cfg = trainer.TrainConfig(
+                model=name, dataset=r.dataset, variant=r.variant, epochs=args.epochs or r.epochs,
+                batch_size=args.batch_size, seed=args.seed, data_dir=args.data_dir, runs_dir=args.runs_dir,
+                limit=args.limit, max_steps=args.max_steps, device=args.device,
+            )
+            t = trainer.Trainer(cfg)
+            if not args.fresh:
+                t.resume()
+            t.fit()
+            from .figures import save_loss_curves
+
+            save_loss_curves(t.history, Path("docs/curves") / f"{name}.png", name)
+            if args.command == "all":
+                export.export(t.checkpoint_path, models_dir, name)
+                evaluate.evaluate_models(Path(args.data_dir), models_dir, [name])
+        return 0
+    if args.command == "export":
+        for name in args.models:
+            m = export.export(runs_dir / name / "checkpoint.pt", models_dir, name)
+            print(f"{name}: parity {m['parity_max_abs_diff']:.1e}, sha256 {m['sha256'][:12]}")
+        return 0
+    if args.command == "evaluate":
+        evaluate.evaluate_models(Path(args.data_dir), models_dir, args.models or None, args.samples)
+        return 0
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

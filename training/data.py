@@ -1,0 +1,104 @@
+"""The IDX datasets: read, check and batch them. Nothing here knows about models."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+IMAGE_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
+LABEL_MAGIC = 0x00000801  # unsigned byte, 1 dimension
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    folder: str  # sub-folder of --data-dir
+    class_names: tuple[str, ...]
+    channels: int = 1
+    height: int = 28
+    width: int = 28
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "mnist": DatasetInfo("mnist", tuple(str(d) for d in range(10))),
+    "fashion-mnist": DatasetInfo(
+        "fashion-mnist",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    ),
+}
+
+SPLIT_PREFIX = {"train": "train", "test": "t10k"}
+
+
+class DataError(Exception):
+    """A dataset file is missing or malformed; the message names the file."""
+
+
+def read_idx(path: Path, magic: int) -> np.ndarray:
+    """Read one IDX file (gzip or plain), checking its magic number and its length."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise DataError(f"cannot read {path}: {e}") from e
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path} is truncated: {len(raw)} bytes, shorter than its header")
+    (found,) = struct.unpack(">I", raw[:4])
+    if found != magic:
+        raise DataError(f"{path} has magic 0x{found:08x}, expected 0x{magic:08x}: not an IDX file of this kind")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    expected = int(np.prod(shape))
+    if len(raw) - header != expected:
+        raise DataError(f"{path} is truncated: {len(raw) - header} data bytes, header promises {expected}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def idx_path(data_dir: Path, dataset: str, stem: str) -> Path:
+    """The file for `stem`, gzip preferred; a missing one is named in the error."""
+    folder = Path(data_dir) / DATASETS[dataset].folder
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    raise DataError(f"missing dataset file: expected {folder / stem}.gz (or uncompressed {stem})")
+
+
+def load_split(data_dir: Path, dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images uint8 [N, H, W] and labels int64 [N] of one split ("train" or "test")."""
+    if dataset not in DATASETS:
+        raise DataError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    prefix = SPLIT_PREFIX[split]
+    images = read_idx(idx_path(data_dir, dataset, f"{prefix}-images-idx3-ubyte"), IMAGE_MAGIC)
+    labels = read_idx(idx_path(data_dir, dataset, f"{prefix}-labels-idx1-ubyte"), LABEL_MAGIC)
+    if len(images) != len(labels):
+        raise DataError(f"{dataset}/{split}: {len(images)} images but {len(labels)} labels")
+    return images, labels.astype(np.int64)
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 [N, H, W] → float32 [N, 1, H, W] in [-1, 1], the generators' output range."""
+    return torch.from_numpy(images.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
+
+
+def labelled_subset(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    """Indices of a class-balanced subset: the SGAN's few labels."""
+    rng = np.random.default_rng(seed)
+    picks = [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in np.unique(labels)]
+    return np.sort(np.concatenate(picks))
+
+
+def shuffled_batches(
+    n: int, batch_size: int, seed: int, epoch: int, rank: int = 0, world: int = 1
+) -> Iterator[np.ndarray]:
+    """Index batches of one epoch, reproducible from (seed, epoch); each rank takes its own share."""
+    order = np.random.default_rng((seed, epoch)).permutation(n)[rank::world]
+    for start in range(0, len(order) - batch_size + 1, batch_size):
+        yield order[start : start + batch_size]

@@ -1,0 +1,221 @@
+"""Quality figures for exported generators, measured with a classifier trained on the same data.
+
+FID here is the Fréchet distance between Gaussians fitted to the classifier's penultimate features
+(a domain feature space, as Inception's is for photos); the real-vs-real floor is given beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import linalg
+from scipy.optimize import linear_sum_assignment
+from tqdm import tqdm
+
+from .data import DATASETS, load_split, shuffled_batches, to_tensor
+from .export import sha256, write_manifest
+from .models import Classifier
+
+CLASSIFIER_DIR = Path(__file__).parent / "classifiers"
+log = logging.getLogger(__name__)
+
+# --- pure maths --------------------------------------------------------------------------
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """‖μ1 - μ2‖² + Tr(Σ1 + Σ2 - 2(Σ1Σ2)^½) (Heusel 2017)."""
+    covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
+    if not np.isfinite(covmean).all():  # nearly singular product: nudge both diagonals
+        eye = np.eye(len(mu1)) * 1e-6
+        covmean = linalg.sqrtm((sigma1 + eye) @ (sigma2 + eye))
+    covmean = covmean.real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+
+
+def moments(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    f = features.astype(np.float64)
+    return f.mean(0), np.cov(f, rowvar=False)
+
+
+def code_purity(codes: np.ndarray, predicted: np.ndarray, k: int) -> float:
+    """Share of samples whose predicted class matches their code under the best one-to-one matching."""
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (codes, predicted), 1)
+    rows, cols = linear_sum_assignment(-confusion)
+    return float(confusion[rows, cols].sum() / len(codes))
+
+
+# --- the classifier ----------------------------------------------------------------------
+
+
+def train_classifier(data_dir: Path, dataset: str, epochs: int, seed: int = 0) -> float:
+    """Train and save the evaluation classifier; returns its test accuracy."""
+    torch.manual_seed(seed)
+    info = DATASETS[dataset]
+    x_np, y_np = load_split(data_dir, dataset, "train")
+    x, y = to_tensor(x_np), torch.from_numpy(y_np)
+    model = Classifier(info.channels, len(info.class_names), info.height)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * (len(x) // 128))
+    for epoch in range(epochs):
+        model.train()
+        bar = tqdm(list(shuffled_batches(len(x), 128, seed, epoch)), desc=f"{dataset} classifier {epoch + 1}")
+        for idx in bar:
+            batch = x[idx]
+            # random shifts of up to 2 pixels: cheap augmentation that buys Fashion-MNIST its last point
+            dx, dy = np.random.default_rng((seed, epoch, int(idx[0]))).integers(-2, 3, 2)
+            batch = torch.roll(batch, (int(dy), int(dx)), dims=(2, 3))
+            loss = F.cross_entropy(model(batch), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    model.eval()
+    accuracy = classifier_accuracy(model, data_dir, dataset)
+    CLASSIFIER_DIR.mkdir(exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "test_accuracy": accuracy, "epochs": epochs},
+               CLASSIFIER_DIR / f"{dataset}.pt")
+    log.info("%s classifier: test accuracy %.4f", dataset, accuracy)
+    return accuracy
+
+
+@lru_cache(maxsize=2)
+def load_classifier(dataset: str) -> Classifier:
+    path = CLASSIFIER_DIR / f"{dataset}.pt"
+    if not path.exists():
+        raise ValueError(f"no evaluation classifier at {path}: run `python -m training classifier {dataset}`")
+    info = DATASETS[dataset]
+    model = Classifier(info.channels, len(info.class_names), info.height)
+    model.load_state_dict(torch.load(path, map_location="cpu")["state_dict"])
+    return model.eval()
+
+
+@torch.no_grad()
+def classify(model: Classifier, images: torch.Tensor, batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Penultimate features [N, 128] and predicted classes [N] of images in [-1, 1]."""
+    feats, preds = [], []
+    for start in range(0, len(images), batch):
+        f = model.features(images[start : start + batch])
+        feats.append(f.numpy())
+        preds.append(model.head(f).argmax(1).numpy())
+    return np.concatenate(feats), np.concatenate(preds)
+
+
+def classifier_accuracy(model: Classifier, data_dir: Path, dataset: str) -> float:
+    x, y = load_split(data_dir, dataset, "test")
+    _, pred = classify(model, to_tensor(x))
+    return float((pred == y).mean())
+
+
+@lru_cache(maxsize=2)
+def reference_statistics(data_dir: Path, dataset: str) -> dict:
+    """Test-split moments, and the real-vs-real floor (10,000 training images against the test split)."""
+    model = load_classifier(dataset)
+    test_feats, _ = classify(model, to_tensor(load_split(data_dir, dataset, "test")[0]))
+    train_x = load_split(data_dir, dataset, "train")[0][:10_000]
+    train_feats, _ = classify(model, to_tensor(train_x))
+    test = moments(test_feats)
+    return {"test": test, "floor": frechet_distance(*moments(train_feats), *test)}
+
+
+# --- measuring an exported model -----------------------------------------------------------
+
+
+def sample_exported(folder: Path, manifest: dict, n: int, seed: int = 12345) -> tuple[np.ndarray, dict]:
+    """n images from the ONNX model as served, with uniformly spread labels or codes."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed)
+    inputs: dict[str, np.ndarray] = {"z": rng.standard_normal((n, manifest["latent_dim"]), dtype=np.float32)}
+    names = {i["name"] for i in manifest["inputs"]}
+    if "label" in names:
+        inputs["label"] = np.arange(n, dtype=np.int64) % manifest["num_classes"]
+    if "c_cat" in names:
+        inputs["c_cat"] = np.arange(n, dtype=np.int64) % manifest["codes"]["categorical"][0]
+        inputs["c_cont"] = rng.uniform(-1, 1, (n, manifest["codes"]["continuous"])).astype(np.float32)
+    images = np.concatenate([
+        session.run(["image"], {k: v[s : s + 500] for k, v in inputs.items()})[0] for s in range(0, n, 500)
+    ])
+    return images, inputs
+
+
+def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if sha256(folder / manifest["file"]) != manifest["sha256"]:
+        raise ValueError(f"{folder}: model.onnx does not match its manifest's sha256")
+    dataset = manifest["dataset"]
+    ref = reference_statistics(data_dir, dataset)
+    images, inputs = sample_exported(folder, manifest, n)
+    feats, pred = classify(load_classifier(dataset), torch.from_numpy(images))
+    metrics = {
+        "fid": round(frechet_distance(*moments(feats), *ref["test"]), 4),
+        "fid_floor": round(ref["floor"], 4),
+        "samples": n,
+    }
+    if "label" in inputs:
+        metrics["label_accuracy"] = round(float((pred == inputs["label"]).mean()), 4)
+    if "c_cat" in inputs:
+        k = manifest["codes"]["categorical"][0]
+        metrics["code_purity"] = round(code_purity(inputs["c_cat"], pred, k), 4)
+    manifest["metrics"] = manifest.get("metrics", {}) | metrics
+    write_manifest(folder, manifest)
+    log.info("%s: %s", folder.name, metrics)
+    return manifest["metrics"]
+
+
+def evaluate_models(data_dir: Path, models_dir: Path, names: list[str] | None = None, n: int = 10_000) -> None:
+    folders = [models_dir / name for name in names] if names else sorted(p.parent for p in models_dir.glob("*/manifest.json"))
+    for folder in folders:
+        evaluate_model(data_dir, folder, n)
+    write_models_doc(models_dir, Path("docs/MODELS.md"))
+
+
+# --- docs/MODELS.md ------------------------------------------------------------------------
+
+
+def write_models_doc(models_dir: Path, path: Path) -> None:
+    """One table of every exported model's figures, then each model's samples and loss curves."""
+    manifests = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/manifest.json"))]
+    classifiers = {
+        d: torch.load(CLASSIFIER_DIR / f"{d}.pt", map_location="cpu")["test_accuracy"]
+        for d in DATASETS if (CLASSIFIER_DIR / f"{d}.pt").exists()
+    }
+    rel = Path("..") / models_dir.name
+
+    def fmt(m: dict, key: str, pct: bool = False) -> str:
+        v = m["metrics"].get(key)
+        return "" if v is None else (f"{100 * v:.2f}%" if pct else f"{v:.2f}")
+
+    lines = [
+        "# Models",
+        "",
+        "Written by `python -m training evaluate`. FID is measured on 10,000 samples in the penultimate feature",
+        "space of a classifier trained by this project on the same dataset, against the test split; the floor is",
+        "10,000 real training images against the same test split. Label accuracy: share of samples the classifier",
+        "assigns to the requested class. Code purity: InfoGAN's categorical code matched one-to-one to classes.",
+        "",
+        "Evaluation classifiers: " + ", ".join(f"{d} {100 * a:.2f}% test accuracy" for d, a in classifiers.items()),
+        "",
+        "| model | variant | dataset | epochs | train time | FID ↓ | floor | label acc. | code purity | SGAN test acc. |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for m in manifests:
+        t = m["training"]
+        lines.append(
+            f"| {m['name']} | {m['variant']} | {m['dataset']} | {t['epochs']:g} | {t['wall_time_s'] / 60:.1f} min | "
+            f"{fmt(m, 'fid')} | {fmt(m, 'fid_floor')} | {fmt(m, 'label_accuracy', True)} | "
+            f"{fmt(m, 'code_purity', True)} | {fmt(m, 'sgan_test_accuracy', True)} |"
+        )
+    for m in manifests:
+        lines += ["", f"## {m['name']}", "",
+                  f"![{m['name']} samples]({rel / m['name'] / 'samples.png'}) ![{m['name']} losses](curves/{m['name']}.png)"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")

@@ -1,0 +1,165 @@
+"""Checkpoint → ONNX generator, checked against PyTorch, with its manifest and sample grid."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import DATASETS
+from .figures import save_grid
+from .models import Generator
+from .trainer import load_generator
+
+OPSET = 18
+PARITY_INPUTS = 64
+PARITY_TOLERANCE = 1e-4
+
+
+class ExportError(Exception):
+    """The exported graph does not reproduce the PyTorch generator."""
+
+
+class _Unconditional(nn.Module):
+    def __init__(self, g: Generator) -> None:
+        super().__init__()
+        self.g = g
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.g(z)
+
+
+class _Conditional(_Unconditional):
+    def forward(self, z: torch.Tensor, label: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.g(z, label=label)
+
+
+class _InfoGAN(_Unconditional):
+    def forward(self, z: torch.Tensor, c_cat: torch.Tensor, c_cont: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.g(z, c_cat=c_cat, c_cont=c_cont)
+
+
+def onnx_inputs(g: Generator, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Named random inputs in the ONNX signature: z, then label or the InfoGAN codes."""
+    cfg, rng = g.cfg, np.random.default_rng(seed)
+    inputs = {"z": rng.standard_normal((n, cfg.latent_dim), dtype=np.float32)}
+    if cfg.conditional:
+        inputs["label"] = rng.integers(cfg.num_classes, size=n, dtype=np.int64)
+    if cfg.n_cat:
+        inputs["c_cat"] = rng.integers(cfg.n_cat, size=n, dtype=np.int64)
+        inputs["c_cont"] = rng.uniform(-1, 1, (n, cfg.n_cont)).astype(np.float32)
+    return inputs
+
+
+def export_onnx(g: Generator, path: Path) -> list[str]:
+    """Write the generator alone with a dynamic batch axis; returns the input names."""
+    example = onnx_inputs(g, 2)
+    kind = _InfoGAN if "c_cat" in example else _Conditional if "label" in example else _Unconditional
+    wrapper = kind(g).eval()
+    batch = torch.export.Dim("N", min=1, max=4096)
+    args = tuple(torch.from_numpy(a) for a in example.values())
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapper, args, str(path), input_names=list(example), output_names=["image"],
+            dynamic_shapes={name: {0: batch} for name in example}, opset_version=OPSET,
+            dynamo=True, external_data=False, verbose=False,
+        )
+    return list(example)
+
+
+def check_parity(g: Generator, path: Path) -> float:
+    """Max |ORT - PyTorch| over PARITY_INPUTS random inputs; raises past PARITY_TOLERANCE."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    inputs = onnx_inputs(g, PARITY_INPUTS, seed=1)
+    (ours,) = session.run(["image"], inputs)
+    with torch.no_grad():
+        theirs = g(**{k: torch.from_numpy(v) for k, v in inputs.items()}).numpy()
+    diff = float(np.abs(ours - theirs).max())
+    if not diff <= PARITY_TOLERANCE:
+        raise ExportError(f"{path}: ONNX differs from PyTorch by {diff:.2e} > {PARITY_TOLERANCE:.0e}")
+    return diff
+
+
+def sample_grid_inputs(g: Generator, seed: int = 0) -> dict[str, np.ndarray]:
+    """8×8 random samples; conditional models get one row per class, InfoGAN one row per code value."""
+    cfg = g.cfg
+    rows = cfg.num_classes if cfg.conditional else (cfg.n_cat or 8)
+    inputs = onnx_inputs(g, rows * 8, seed)
+    for key in ("label", "c_cat"):
+        if key in inputs:
+            inputs[key] = np.repeat(np.arange(rows, dtype=np.int64), 8)
+    return inputs
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
+    """Export one trained generator to out_dir/name/{model.onnx, manifest.json, samples.png}."""
+    g, state = load_generator(checkpoint)
+    cfg, train, variant = g.cfg, state["train_config"], state["variant"]
+    info = DATASETS[train["dataset"]]
+    folder = out_dir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx_path = folder / "model.onnx"
+    names = export_onnx(g, onnx_path)
+    parity = check_parity(g, onnx_path)
+    grid_inputs = sample_grid_inputs(g)
+    with torch.no_grad():
+        images = g(**{k: torch.from_numpy(v) for k, v in grid_inputs.items()}).numpy()
+    save_grid(images, 8, folder / "samples.png")
+    conditional = "label" in names
+    shapes = {"z": ["N", cfg.latent_dim], "label": ["N"], "c_cat": ["N"], "c_cont": ["N", cfg.n_cont]}
+    dtypes = {"z": "float32", "label": "int64", "c_cat": "int64", "c_cont": "float32"}
+    manifest = {
+        "name": name,
+        "variant": variant["name"],
+        "dataset": train["dataset"],
+        "latent_dim": cfg.latent_dim,
+        "conditional": conditional,
+        "num_classes": cfg.num_classes if conditional else None,
+        "class_names": list(info.class_names) if conditional else None,
+        "codes": {"categorical": [cfg.n_cat], "continuous": cfg.n_cont} if cfg.n_cat else None,
+        "label_blend": False,
+        "image": {"channels": info.channels, "height": info.height, "width": info.width},
+        "inputs": [{"name": n, "dtype": dtypes[n], "shape": shapes[n]} for n in names],
+        "outputs": [{"name": "image", "dtype": "float32",
+                     "shape": ["N", info.channels, info.height, info.width]}],
+        "file": onnx_path.name,
+        "sha256": sha256(onnx_path),
+        "opset": OPSET,
+        "parity_max_abs_diff": parity,
+        "training": {
+            "steps": state["step"],
+            "iterations": state["iteration"],
+            "epochs": round(state["epochs"], 3),
+            "batch_size": train["batch_size"],
+            "seed": train["seed"],
+            "wall_time_s": round(state["elapsed"], 1),
+            "versions": state["versions"],
+            "variant": variant,
+        },
+        "metrics": dict(state["metrics"]),
+    }
+    old = folder / "manifest.json"
+    if old.exists():  # keep evaluation figures only if they describe this very file
+        previous = json.loads(old.read_text())
+        if previous.get("sha256") == manifest["sha256"]:
+            manifest["metrics"] = previous.get("metrics", {}) | manifest["metrics"]
+    write_manifest(folder, manifest)
+    return manifest
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

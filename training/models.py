@@ -1,0 +1,232 @@
+"""Generators and discriminators for 28×28 images, built from one ModelConfig.
+
+Conditioning, InfoGAN codes, the discriminator's heads and the improved-training layers are
+switches on two architectures (an MLP and a DCGAN-style conv net), not separate classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    arch: Literal["mlp", "conv"] = "conv"  # mlp: Goodfellow 2014; conv: Radford 2015
+    latent_dim: int = 100
+    channels: int = 1  # image channels
+    size: int = 28  # image height = width; the conv net needs a multiple of 4
+    width: int = 64  # conv: channels of the last hidden layer; mlp: a quarter of the widest layer
+    num_classes: int = 0  # classes of the data: the size of the label input and of the class heads
+    conditional: bool = False  # G takes `label` (cGAN, ACGAN)
+    n_cat: int = 0  # InfoGAN categorical code values (0: none)
+    n_cont: int = 0  # InfoGAN continuous codes
+    d_head: Literal["adv", "projection", "aux", "sgan"] = "adv"  # what D predicts besides real/fake
+    g_norm: Literal["batch", "virtual"] = "batch"  # virtual: Salimans 2016 §3.4
+    d_norm: Literal["batch", "layer", "none"] = "batch"  # WGAN-GP forbids batch norm in the critic
+    minibatch_features: int = 0  # > 0: minibatch discrimination (Salimans 2016 §3.2) with this many kernels
+    ref_batch: int = 64  # size of VBN's fixed reference batch
+
+
+def one_hot(index: torch.Tensor, n: int) -> torch.Tensor:
+    """One-hot rows via an identity lookup: exports to a single ONNX Gather."""
+    return torch.eye(n, device=index.device)[index]
+
+
+class VirtualBatchNorm(nn.Module):
+    """Batch norm whose statistics come from a fixed reference batch, not the current one.
+
+    In training the generator puts the reference rows first; their statistics normalise every row, so
+    one sample never depends on its batch mates. Running averages of them serve at export.
+    """
+
+    def __init__(self, channels: int, ref_rows: int) -> None:
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=True)
+        self.ref_rows = ref_rows
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return self.bn(x)
+        ref = x[: self.ref_rows]
+        mean = ref.mean(dim=(0, 2, 3), keepdim=True)
+        var = ref.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+        with torch.no_grad():
+            m = self.bn.momentum or 0.1
+            self.bn.running_mean.lerp_(mean.flatten(), m)
+            self.bn.running_var.lerp_(var.flatten(), m)
+        w = self.bn.weight.view(1, -1, 1, 1)
+        b = self.bn.bias.view(1, -1, 1, 1)
+        return (x - mean) / torch.sqrt(var + self.bn.eps) * w + b
+
+
+class Generator(nn.Module):
+    """(z [B, latent], label [B]?, c_cat [B]?, c_cont [B, k]?) → image [B, C, H, W] in [-1, 1]."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        n_in = cfg.latent_dim + (cfg.num_classes if cfg.conditional else 0) + cfg.n_cat + cfg.n_cont
+        out = cfg.channels * cfg.size * cfg.size
+        if cfg.arch == "mlp":
+            w = 4 * cfg.width
+            self.net = nn.Sequential(
+                nn.Linear(n_in, w), nn.LeakyReLU(0.2),
+                nn.Linear(w, 2 * w), nn.LeakyReLU(0.2),
+                nn.Linear(2 * w, 4 * w), nn.LeakyReLU(0.2),
+                nn.Linear(4 * w, out), nn.Tanh(),
+                nn.Unflatten(1, (cfg.channels, cfg.size, cfg.size)),
+            )
+        else:
+            w, s = cfg.width, cfg.size // 4
+
+            def norm(c: int) -> nn.Module:
+                return VirtualBatchNorm(c, cfg.ref_batch) if cfg.g_norm == "virtual" else nn.BatchNorm2d(c)
+
+            self.net = nn.Sequential(
+                nn.Linear(n_in, 2 * w * s * s, bias=False), nn.Unflatten(1, (2 * w, s, s)),
+                norm(2 * w), nn.ReLU(),
+                nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), norm(w), nn.ReLU(),
+                nn.ConvTranspose2d(w, cfg.channels, 4, 2, 1), nn.Tanh(),
+            )
+        if cfg.g_norm == "virtual":
+            # Fixed reference inputs (Salimans 2016): drawn once, saved with the weights.
+            g = torch.Generator().manual_seed(1234)
+            self.register_buffer("ref_z", torch.randn(cfg.ref_batch, n_in, generator=g))
+
+    def encode(
+        self,
+        z: torch.Tensor,
+        label: torch.Tensor | None = None,
+        c_cat: torch.Tensor | None = None,
+        c_cont: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Concatenate noise, one-hot label and codes into the network's input vector."""
+        parts = [z]
+        if self.cfg.conditional:
+            assert label is not None, "this generator is class-conditional: pass label"
+            parts.append(one_hot(label, self.cfg.num_classes))
+        if self.cfg.n_cat:
+            assert c_cat is not None and c_cont is not None, "InfoGAN generator: pass c_cat and c_cont"
+            parts += [one_hot(c_cat, self.cfg.n_cat), c_cont]
+        return torch.cat(parts, dim=1)
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        label: torch.Tensor | None = None,
+        c_cat: torch.Tensor | None = None,
+        c_cont: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        h = self.encode(z, label, c_cat, c_cont)
+        if self.cfg.g_norm == "virtual" and self.training:
+            return self.net(torch.cat([self.ref_z, h]))[self.cfg.ref_batch :]
+        return self.net(h)
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Appends, per sample, its L1 closeness to the rest of the batch (Salimans 2016 §3.2).
+
+    A collapsed generator makes every sample close to the others, which D can then see.
+    """
+
+    def __init__(self, n_in: int, kernels: int, dim: int = 5) -> None:
+        super().__init__()
+        self.T = nn.Parameter(torch.randn(n_in, kernels * dim) * 0.1)
+        self.kernels, self.dim = kernels, dim
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        m = (h @ self.T).view(-1, self.kernels, self.dim)
+        dist = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # [B, B, kernels]
+        closeness = torch.exp(-dist).sum(1) - 1.0  # minus the sample itself
+        return torch.cat([h, closeness], dim=1)
+
+
+class Discriminator(nn.Module):
+    """image [B, C, H, W] (+ label for projection) → dict of named outputs.
+
+    Always: `adv` [B] (the real/fake logit or critic value) and `features` [B, F] (for feature matching).
+    aux/sgan heads add `class_logits` [B, K]; InfoGAN adds `q_cat` [B, n_cat] and `q_cont` [B, n_cont].
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        pixels = cfg.channels * cfg.size * cfg.size
+        if cfg.arch == "mlp":
+            w = 4 * cfg.width
+            self.trunk = nn.Sequential(
+                nn.Flatten(), nn.Linear(pixels, 2 * w), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+                nn.Linear(2 * w, w), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+            )
+            n_feat = w
+        else:
+            w, s = cfg.width, cfg.size // 4
+            norms = {
+                "batch": lambda c: nn.BatchNorm2d(c),
+                "layer": lambda c: nn.GroupNorm(1, c),
+                "none": lambda c: nn.Identity(),
+            }
+            self.trunk = nn.Sequential(
+                nn.Conv2d(cfg.channels, w, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(w, 2 * w, 4, 2, 1, bias=cfg.d_norm == "none"), norms[cfg.d_norm](2 * w),
+                nn.LeakyReLU(0.2), nn.Flatten(),
+            )
+            n_feat = 2 * w * s * s
+        self.minibatch = (
+            MinibatchDiscrimination(n_feat, cfg.minibatch_features) if cfg.minibatch_features else None
+        )
+        n_head = n_feat + cfg.minibatch_features
+        k = cfg.num_classes
+        self.adv = None if cfg.d_head == "sgan" else nn.Linear(n_head, 1)
+        self.embed = nn.Embedding(k, n_head) if cfg.d_head == "projection" else None
+        self.classify = nn.Linear(n_head, k) if cfg.d_head in ("aux", "sgan") else None
+        self.q = (
+            nn.Sequential(nn.Linear(n_head, 128), nn.LeakyReLU(0.2), nn.Linear(128, cfg.n_cat + cfg.n_cont))
+            if cfg.n_cat
+            else None
+        )
+
+    def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        features = self.trunk(x)
+        h = self.minibatch(features) if self.minibatch is not None else features
+        out = {"features": features}
+        if self.classify is not None:
+            out["class_logits"] = self.classify(h)
+        if self.adv is None:
+            # SGAN (Salimans 2016 §5): K class logits, the fake class's logit fixed at 0,
+            # so the real/fake logit is logsumexp over the K real classes.
+            out["adv"] = torch.logsumexp(out["class_logits"], dim=1)
+        else:
+            out["adv"] = self.adv(h).squeeze(1)
+        if self.embed is not None:
+            assert label is not None, "projection discriminator: pass label"
+            out["adv"] = out["adv"] + (self.embed(label) * h).sum(1)  # Miyato & Koyama 2018
+        if self.q is not None:
+            q = self.q(h)
+            out["q_cat"], out["q_cont"] = q[:, : self.cfg.n_cat], q[:, self.cfg.n_cat :]
+        return out
+
+
+class Classifier(nn.Module):
+    """The evaluation classifier: its penultimate layer is the feature space FID is measured in."""
+
+    def __init__(self, channels: int = 1, num_classes: int = 10, size: int = 28) -> None:
+        super().__init__()
+        s = size // 4
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * s * s, 128), nn.ReLU(),
+        )
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+

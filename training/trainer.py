@@ -1,0 +1,319 @@
+"""One training loop for every variant, with checkpoints that describe themselves.
+
+A step is one generator update after `n_critic` discriminator updates; each discriminator update eats one
+real batch, so an epoch is one pass of the real data whatever the variant.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from . import losses
+from .data import DATASETS, labelled_subset, load_split, shuffled_batches, to_tensor
+from .models import Discriminator, Generator, ModelConfig
+from .variants import VARIANTS, Variant
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str  # output name, e.g. "mnist-dcgan"; the run folder is runs_dir / model
+    dataset: str = "mnist"  # a key of data.DATASETS
+    variant: str = "dcgan"  # a key of variants.VARIANTS
+    epochs: int = 5
+    batch_size: int = 64  # Radford 2015
+    seed: int = 0
+    data_dir: str = "../shared/data"
+    runs_dir: str = "runs"
+    limit: int | None = None  # train on the first `limit` images only (tests, smoke runs)
+    max_steps: int | None = None  # stop after this many generator steps (tests)
+    checkpoint_every: int = 500  # discriminator iterations between checkpoints
+    log_every: int = 50  # generator steps between loss-history points
+    device: str = "cpu"
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.runs_dir) / self.model
+
+
+def init_weights(m: nn.Module) -> None:
+    """DCGAN's N(0, 0.02) initialisation for convolutions and linear layers, N(1, 0.02) for norms."""
+    if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def make_optimizer(v: Variant, params: list[nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    if v.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, betas=v.betas)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, variant: Variant | None = None) -> None:
+        self.cfg = cfg
+        self.variant = variant or VARIANTS[cfg.variant]
+        self.variant.validate()
+        info = DATASETS[cfg.dataset]
+        images, labels = load_split(Path(cfg.data_dir), cfg.dataset, "train")
+        if cfg.limit:
+            images, labels = images[: cfg.limit], labels[: cfg.limit]
+        self.device = torch.device(cfg.device)
+        self.images = to_tensor(images).to(self.device)
+        self.labels = torch.from_numpy(labels).to(self.device)
+        self.model_config = self.variant.model_config(len(info.class_names), info.channels, info.height)
+        torch.manual_seed(cfg.seed)
+        self.G = Generator(self.model_config).to(self.device)
+        self.D = Discriminator(self.model_config).to(self.device)
+        self.G.apply(init_weights)
+        self.D.apply(init_weights)
+        v = self.variant
+        self.opt_g = make_optimizer(v, list(self.G.parameters()), v.lr_g)
+        self.opt_d = make_optimizer(v, list(self.D.parameters()), v.lr_d)
+        self.labelled = (
+            torch.from_numpy(labelled_subset(labels, v.labels_per_class, cfg.seed)).to(self.device)
+            if v.labels_per_class
+            else None
+        )
+        self.averages: dict[str, list[torch.Tensor]] = {
+            name: [p.detach().clone() for p in net.parameters()] for name, net in (("g", self.G), ("d", self.D))
+        }
+        self.step = 0  # generator steps
+        self.iteration = 0  # discriminator steps = real batches seen
+        self.elapsed = 0.0  # seconds of training, summed over sittings
+        self.history: list[dict[str, float]] = []
+        self.metrics: dict[str, float] = {}
+
+    # --- one step of each player -------------------------------------------------------------
+
+    def sample_inputs(self, n: int) -> dict[str, torch.Tensor]:
+        """Noise plus whatever the generator is conditioned on, drawn uniformly."""
+        cfg = self.model_config
+        inputs = {"z": torch.randn(n, cfg.latent_dim, device=self.device)}
+        if self.variant.conditional:
+            inputs["label"] = torch.randint(cfg.num_classes, (n,), device=self.device)
+        if cfg.n_cat:
+            inputs["c_cat"] = torch.randint(cfg.n_cat, (n,), device=self.device)
+            inputs["c_cont"] = torch.rand(n, cfg.n_cont, device=self.device) * 2 - 1
+        return inputs
+
+    def head_terms(self, out: dict[str, torch.Tensor], inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The auxiliary terms on fake samples shared by both players: ACGAN's class, InfoGAN's codes."""
+        v, term = self.variant, torch.zeros((), device=self.device)
+        if v.d_head == "aux":
+            term = term + v.aux_weight * losses.class_loss(out["class_logits"], inputs["label"])
+        if v.codes:
+            term = term + v.info_weight * losses.info_loss(
+                out["q_cat"], out["q_cont"], inputs["c_cat"], inputs["c_cont"]
+            )
+        return term
+
+    def historical_term(self, key: str, net: nn.Module) -> torch.Tensor:
+        averages = self.averages[key]
+        with torch.no_grad():
+            for p, a in zip(net.parameters(), averages, strict=True):
+                a.lerp_(p, 1.0 / (self.step + 1))
+        return self.variant.historical_weight * losses.historical_average(net.parameters(), averages)
+
+    def d_step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        v, pair = self.variant, losses.LOSSES[self.variant.loss]
+        inputs = self.sample_inputs(real.shape[0])
+        with torch.no_grad():
+            fake = self.G(**inputs)
+        fake_label = inputs.get("label")
+        out_real = self.D(real, labels if v.conditional else None)
+        out_fake = self.D(fake, fake_label)
+        loss = pair.d(out_real["adv"], out_fake["adv"], v.real_target)
+        logs = {"d_adv": loss.item()}
+        if v.gp_weight:
+            gp = losses.gradient_penalty(lambda x: self.D(x, fake_label)["adv"], real, fake)
+            loss = loss + v.gp_weight * gp
+            logs["gp"] = gp.item()
+        if v.d_head == "aux":
+            loss = loss + v.aux_weight * losses.class_loss(out_real["class_logits"], labels)
+        if v.d_head == "sgan":
+            # Supervised term on the few labelled examples, or on the real batch when every label is known.
+            if self.labelled is not None:
+                pick = self.labelled_batch(real.shape[0])
+                logits, targets = self.D(self.images[pick])["class_logits"], self.labels[pick]
+            else:
+                logits, targets = out_real["class_logits"], labels
+            sup = losses.class_loss(logits, targets)
+            loss = loss + sup
+            logs["d_class"] = sup.item()
+        loss = loss + self.head_terms(out_fake, inputs)
+        if v.historical_weight:
+            loss = loss + self.historical_term("d", self.D)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        if v.clip:
+            with torch.no_grad():
+                for p in self.D.parameters():
+                    p.clamp_(-v.clip, v.clip)
+        return logs
+
+    def labelled_batch(self, n: int) -> torch.Tensor:
+        assert self.labelled is not None
+        return self.labelled[torch.randint(len(self.labelled), (n,), device=self.device)]
+
+    def g_step(self, real: torch.Tensor) -> dict[str, float]:
+        v, pair = self.variant, losses.LOSSES[self.variant.loss]
+        inputs = self.sample_inputs(real.shape[0])
+        out = self.D(self.G(**inputs), inputs.get("label"))
+        if v.feature_matching:
+            with torch.no_grad():
+                real_features = self.D(real, None)["features"]
+            loss = losses.feature_matching(real_features, out["features"])
+        else:
+            loss = pair.g(out["adv"])
+        logs = {"g_adv": loss.item()}
+        extra = self.head_terms(out, inputs)
+        if v.d_head == "aux" or v.codes:
+            logs["g_head"] = extra.item()
+        loss = loss + extra
+        if v.historical_weight:
+            loss = loss + self.historical_term("g", self.G)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        return logs
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def batches_per_epoch(self) -> int:
+        return len(self.images) // self.cfg.batch_size
+
+    def fit(self) -> None:
+        cfg, per_epoch = self.cfg, self.batches_per_epoch()
+        total = cfg.epochs * per_epoch
+        if cfg.max_steps is not None:
+            total = min(total, cfg.max_steps * self.variant.n_critic)
+        self.G.train()
+        self.D.train()
+        bar = tqdm(total=total, initial=self.iteration, desc=cfg.model, unit="batch", dynamic_ncols=True)
+        window: dict[str, list[float]] = {}
+        started = time.perf_counter()
+        while self.iteration < total:
+            epoch, skip = divmod(self.iteration, per_epoch)
+            order = shuffled_batches(len(self.images), cfg.batch_size, cfg.seed, epoch)
+            for i, idx in enumerate(order):
+                if i < skip:
+                    continue  # resumed mid-epoch: these batches were seen before the checkpoint
+                if self.iteration >= total:
+                    break
+                pick = torch.from_numpy(idx).to(self.device)
+                real, labels = self.images[pick], self.labels[pick]
+                logs = self.d_step(real, labels)
+                self.iteration += 1
+                if self.iteration % self.variant.n_critic == 0:
+                    logs |= self.g_step(real)
+                    self.step += 1
+                for k, val in logs.items():
+                    window.setdefault(k, []).append(val)
+                if self.step and self.step % cfg.log_every == 0 and "g_adv" in logs:
+                    point = {k: float(np.mean(vals)) for k, vals in window.items()}
+                    self.history.append({"step": self.step, "epoch": self.iteration / per_epoch} | point)
+                    bar.set_postfix({k: f"{val:.3f}" for k, val in point.items()})
+                    window.clear()
+                if self.iteration % cfg.checkpoint_every == 0:
+                    self.save(self.elapsed + time.perf_counter() - started)
+                bar.update(1)
+        bar.close()
+        self.elapsed += time.perf_counter() - started
+        if self.variant.d_head == "sgan":
+            self.metrics["sgan_test_accuracy"] = self.classify_test_split()
+        self.save(self.elapsed)
+
+    @torch.no_grad()
+    def classify_test_split(self) -> float:
+        """SGAN: the discriminator as a classifier on the test split (Salimans 2016 §5)."""
+        images, labels = load_split(Path(self.cfg.data_dir), self.cfg.dataset, "test")
+        self.D.eval()
+        correct = 0
+        for start in range(0, len(images), 1000):
+            x = to_tensor(images[start : start + 1000]).to(self.device)
+            pred = self.D(x)["class_logits"].argmax(1).cpu().numpy()
+            correct += int((pred == labels[start : start + 1000]).sum())
+        self.D.train()
+        return correct / len(images)
+
+    # --- checkpoints: the only checkpoint I/O ----------------------------------------------
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.cfg.run_dir / "checkpoint.pt"
+
+    def save(self, elapsed: float) -> None:
+        self.cfg.run_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "train_config": asdict(self.cfg),
+            "variant": asdict(self.variant),
+            "model_config": asdict(self.model_config),
+            "generator": self.G.state_dict(),
+            "discriminator": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "averages": self.averages,
+            "step": self.step,
+            "iteration": self.iteration,
+            "epochs": self.iteration / self.batches_per_epoch(),
+            "elapsed": elapsed,
+            "history": self.history,
+            "metrics": self.metrics,
+            "rng": torch.get_rng_state(),
+            "versions": library_versions(),
+        }
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.checkpoint_path)  # atomic: a killed run never leaves half a checkpoint
+
+    def resume(self) -> bool:
+        """Continue from the run folder's checkpoint, if there is one."""
+        if not self.checkpoint_path.exists():
+            return False
+        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        if state["variant"] != asdict(self.variant):
+            raise ValueError(f"{self.checkpoint_path} was trained with another variant configuration")
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.averages = state["averages"]
+        self.step, self.iteration, self.elapsed = state["step"], state["iteration"], state["elapsed"]
+        self.history, self.metrics = state["history"], state["metrics"]
+        torch.set_rng_state(state["rng"])
+        log.info("resumed %s at iteration %d", self.cfg.model, self.iteration)
+        return True
+
+
+def library_versions() -> dict[str, str]:
+    import platform
+
+    import onnx
+    import onnxruntime
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+            "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}
+
+
+def load_generator(checkpoint: Path) -> tuple[Generator, dict]:
+    """Rebuild the generator from a checkpoint alone, in eval mode."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    G = Generator(ModelConfig(**state["model_config"]))
+    G.load_state_dict(state["generator"])
+    return G.eval(), state
+

@@ -1,0 +1,106 @@
+"""The GAN variants as declarations: each names only what differs from the DCGAN defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+from .losses import LOSSES
+from .models import ModelConfig
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    arch: Literal["mlp", "conv"] = "conv"
+    loss: str = "vanilla"  # a key of losses.LOSSES
+    conditional: bool = False  # G and D take the class label (cGAN, ACGAN)
+    d_head: Literal["adv", "projection", "aux", "sgan"] = "adv"
+    codes: tuple[int, int] | None = None  # InfoGAN (categorical values, continuous codes)
+    latent_dim: int = 100
+    width: int = 64
+    optimizer: Literal["adam", "rmsprop"] = "adam"
+    lr_g: float = 2e-4  # Radford 2015
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    n_critic: int = 1  # D steps per G step
+    clip: float | None = None  # WGAN weight clipping
+    gp_weight: float = 0.0  # WGAN-GP λ
+    d_norm: Literal["batch", "layer", "none"] = "batch"
+    aux_weight: float = 1.0  # ACGAN class term
+    info_weight: float = 1.0  # InfoGAN λ
+    labels_per_class: int | None = None  # SGAN: labelled examples per class (None: every label)
+    # Salimans et al. 2016 improved techniques, as switches.
+    feature_matching: bool = False
+    minibatch_features: int = 0
+    historical_weight: float = 0.0
+    real_target: float = 1.0  # < 1: one-sided label smoothing
+    virtual_bn: bool = False
+
+    def validate(self) -> None:
+        """Reject combinations that cannot train, saying what to change."""
+        problems = []
+        if self.loss not in LOSSES:
+            problems.append(f"loss {self.loss!r} unknown; choose one of {sorted(LOSSES)}")
+        if self.gp_weight and self.d_norm == "batch":
+            problems.append("gradient penalty needs d_norm 'layer' or 'none' (batch norm couples samples)")
+        if self.d_head in ("projection", "aux") and not self.conditional:
+            problems.append(f"d_head {self.d_head!r} needs conditional=True")
+        if self.conditional and self.d_head not in ("projection", "aux"):
+            problems.append("a conditional variant needs d_head 'projection' or 'aux'")
+        if self.labels_per_class is not None and self.d_head != "sgan":
+            problems.append("labels_per_class applies to d_head 'sgan' only")
+        if self.arch == "mlp" and (self.virtual_bn or self.minibatch_features or self.codes):
+            problems.append("virtual_bn, minibatch_features and codes need arch 'conv'")
+        if self.real_target != 1.0 and self.loss == "wasserstein":
+            problems.append("label smoothing has no meaning for a Wasserstein critic")
+        if problems:
+            raise ValueError(f"variant {self.name}: " + "; ".join(problems))
+
+    def model_config(self, num_classes: int, channels: int = 1, size: int = 28) -> ModelConfig:
+        n_cat, n_cont = self.codes or (0, 0)
+        return ModelConfig(
+            arch=self.arch, latent_dim=self.latent_dim, channels=channels, size=size, width=self.width,
+            num_classes=num_classes, conditional=self.conditional,
+            n_cat=n_cat, n_cont=n_cont, d_head=self.d_head,
+            g_norm="virtual" if self.virtual_bn else "batch", d_norm=self.d_norm,
+            minibatch_features=self.minibatch_features,
+        )
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Variant:
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown variant field(s) {sorted(unknown)}; known: {sorted(known)}")
+        v = replace(self, **overrides)
+        v.validate()
+        return v
+
+
+_dcgan = Variant("dcgan")
+
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in [
+        Variant("vanilla", arch="mlp", width=64),
+        _dcgan,
+        Variant("cgan", conditional=True, d_head="projection"),
+        Variant("acgan", conditional=True, d_head="aux"),
+        Variant("infogan", codes=(10, 2), latent_dim=62, lr_g=1e-3),
+        Variant("wgan", loss="wasserstein", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, n_critic=5, clip=0.01,
+                d_norm="none"),
+        Variant("wgan-gp", loss="wasserstein", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), n_critic=5,
+                gp_weight=10.0, d_norm="layer"),
+        Variant("lsgan", loss="least_squares"),
+        Variant("sgan", d_head="sgan", feature_matching=True, labels_per_class=10),
+        Variant("sgan-all-labels", d_head="sgan", feature_matching=True),
+        # The improved-training ablation: DCGAN with one switch each.
+        replace(_dcgan, name="dcgan-feature-matching", feature_matching=True),
+        replace(_dcgan, name="dcgan-minibatch", minibatch_features=32),
+        replace(_dcgan, name="dcgan-historical", historical_weight=1e-3),
+        replace(_dcgan, name="dcgan-smoothing", real_target=0.9),
+        replace(_dcgan, name="dcgan-vbn", virtual_bn=True),
+    ]
+}
+for _v in VARIANTS.values():
+    _v.validate()
