@@ -69,9 +69,17 @@ def run(args: argparse.Namespace) -> int:
         for name in args.models:
             r = recipes.recipe(name)
             cfg = trainer.TrainConfig(
-                model=name, dataset=r.dataset, variant=r.variant, epochs=args.epochs or r.epochs,
-                batch_size=args.batch_size, seed=args.seed, data_dir=args.data_dir, runs_dir=args.runs_dir,
-                limit=args.limit, max_steps=args.max_steps, device=args.device,
+                model=name,
+                dataset=r.dataset,
+                variant=r.variant,
+                epochs=args.epochs or r.epochs,
+                batch_size=args.batch_size,
+                seed=args.seed,
+                data_dir=args.data_dir,
+                runs_dir=args.runs_dir,
+                limit=args.limit,
+                max_steps=args.max_steps,
+                device=args.device,
             )
             t = trainer.Trainer(cfg)
             if not args.fresh:

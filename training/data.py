@@ -28,8 +28,18 @@ DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo("mnist", tuple(str(d) for d in range(10))),
     "fashion-mnist": DatasetInfo(
         "fashion-mnist",
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
     ),
 }
 
@@ -48,13 +58,15 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
             raw = f.read()
     except (OSError, EOFError) as e:
         raise DataError(f"cannot read {path}: {e}") from e
+    if len(raw) < 4:
+        raise DataError(f"{path} is truncated: {len(raw)} bytes, no room for a magic number")
+    (found,) = struct.unpack(">I", raw[:4])
+    if found != magic:
+        raise DataError(f"{path} has magic 0x{found:08x}, expected 0x{magic:08x}: not an IDX file of this kind")
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DataError(f"{path} is truncated: {len(raw)} bytes, shorter than its header")
-    (found,) = struct.unpack(">I", raw[:4])
-    if found != magic:
-        raise DataError(f"{path} has magic 0x{found:08x}, expected 0x{magic:08x}: not an IDX file of this kind")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     expected = int(np.prod(shape))
     if len(raw) - header != expected:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
     """‖μ1 - μ2‖² + Tr(Σ1 + Σ2 - 2(Σ1Σ2)^½) (Heusel 2017)."""
-    covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
+    covmean = linalg.sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():  # nearly singular product: nudge both diagonals
         eye = np.eye(len(mu1)) * 1e-6
         covmean = linalg.sqrtm((sigma1 + eye) @ (sigma2 + eye))
@@ -80,8 +80,10 @@ def train_classifier(data_dir: Path, dataset: str, epochs: int, seed: int = 0) -
     model.eval()
     accuracy = classifier_accuracy(model, data_dir, dataset)
     CLASSIFIER_DIR.mkdir(exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "test_accuracy": accuracy, "epochs": epochs},
-               CLASSIFIER_DIR / f"{dataset}.pt")
+    torch.save(
+        {"state_dict": model.state_dict(), "test_accuracy": accuracy, "epochs": epochs},
+        CLASSIFIER_DIR / f"{dataset}.pt",
+    )
     log.info("%s classifier: test accuracy %.4f", dataset, accuracy)
     return accuracy
 
@@ -141,9 +143,9 @@ def sample_exported(folder: Path, manifest: dict, n: int, seed: int = 12345) -> 
     if "c_cat" in names:
         inputs["c_cat"] = np.arange(n, dtype=np.int64) % manifest["codes"]["categorical"][0]
         inputs["c_cont"] = rng.uniform(-1, 1, (n, manifest["codes"]["continuous"])).astype(np.float32)
-    images = np.concatenate([
-        session.run(["image"], {k: v[s : s + 500] for k, v in inputs.items()})[0] for s in range(0, n, 500)
-    ])
+    images = np.concatenate(
+        [session.run(["image"], {k: v[s : s + 500] for k, v in inputs.items()})[0] for s in range(0, n, 500)]
+    )
     return images, inputs
 
 
@@ -172,7 +174,9 @@ def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
 
 
 def evaluate_models(data_dir: Path, models_dir: Path, names: list[str] | None = None, n: int = 10_000) -> None:
-    folders = [models_dir / name for name in names] if names else sorted(p.parent for p in models_dir.glob("*/manifest.json"))
+    folders = (
+        [models_dir / name for name in names] if names else sorted(p.parent for p in models_dir.glob("*/manifest.json"))
+    )
     for folder in folders:
         evaluate_model(data_dir, folder, n)
     write_models_doc(models_dir, Path("docs/MODELS.md"))
@@ -186,7 +190,8 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
     manifests = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/manifest.json"))]
     classifiers = {
         d: torch.load(CLASSIFIER_DIR / f"{d}.pt", map_location="cpu")["test_accuracy"]
-        for d in DATASETS if (CLASSIFIER_DIR / f"{d}.pt").exists()
+        for d in DATASETS
+        if (CLASSIFIER_DIR / f"{d}.pt").exists()
     }
     rel = Path("..") / models_dir.name
 
@@ -204,7 +209,7 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
         "",
         "Evaluation classifiers: " + ", ".join(f"{d} {100 * a:.2f}% test accuracy" for d, a in classifiers.items()),
         "",
-        "| model | variant | dataset | epochs | train time | FID ↓ | floor | label acc. | code purity | SGAN test acc. |",
+        "| model | variant | dataset | epochs | train time | FID ↓ | floor | label acc. | purity | SGAN acc. |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in manifests:
@@ -215,7 +220,11 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
             f"{fmt(m, 'code_purity', True)} | {fmt(m, 'sgan_test_accuracy', True)} |"
         )
     for m in manifests:
-        lines += ["", f"## {m['name']}", "",
-                  f"![{m['name']} samples]({rel / m['name'] / 'samples.png'}) ![{m['name']} losses](curves/{m['name']}.png)"]
+        lines += [
+            "",
+            f"## {m['name']}",
+            "",
+            f"![{m['name']} samples]({rel / m['name'] / 'samples.png'}) ![{m['name']} losses](curves/{m['name']}.png)",
+        ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")

@@ -68,9 +68,16 @@ def export_onnx(g: Generator, path: Path) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            wrapper, args, str(path), input_names=list(example), output_names=["image"],
-            dynamic_shapes={name: {0: batch} for name in example}, opset_version=OPSET,
-            dynamo=True, external_data=False, verbose=False,
+            wrapper,
+            args,
+            str(path),
+            input_names=list(example),
+            output_names=["image"],
+            dynamic_shapes={name: {0: batch} for name in example},
+            opset_version=OPSET,
+            dynamo=True,
+            external_data=False,
+            verbose=False,
         )
     return list(example)
 
@@ -134,8 +141,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
         "label_blend": False,
         "image": {"channels": info.channels, "height": info.height, "width": info.width},
         "inputs": [{"name": n, "dtype": dtypes[n], "shape": shapes[n]} for n in names],
-        "outputs": [{"name": "image", "dtype": "float32",
-                     "shape": ["N", info.channels, info.height, info.width]}],
+        "outputs": [{"name": "image", "dtype": "float32", "shape": ["N", info.channels, info.height, info.width]}],
         "file": onnx_path.name,
         "sha256": sha256(onnx_path),
         "opset": OPSET,

@@ -16,9 +16,7 @@ import torch.nn.functional as F
 
 def d_vanilla(real: torch.Tensor, fake: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
     """Goodfellow 2014's discriminator loss; real_target < 1 is one-sided label smoothing."""
-    return F.binary_cross_entropy_with_logits(real, torch.full_like(real, real_target)) + F.softplus(
-        fake
-    ).mean()
+    return F.binary_cross_entropy_with_logits(real, torch.full_like(real, real_target)) + F.softplus(fake).mean()
 
 
 def g_vanilla(fake: torch.Tensor) -> torch.Tensor:
@@ -56,8 +54,12 @@ LOSSES: dict[str, LossPair] = {
 }
 
 
-def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """WGAN-GP (Gulrajani 2017): (‖∇f(x̂)‖₂ - 1)² on random points between real and fake."""
     eps = torch.rand(real.shape[0], 1, 1, 1, generator=generator, device=real.device)
     x = (eps * real + (1 - eps) * fake).requires_grad_(True)
@@ -75,8 +77,13 @@ def class_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, labels)
 
 
-def info_loss(q_cat: torch.Tensor, q_cont: torch.Tensor, c_cat: torch.Tensor, c_cont: torch.Tensor,
-              cont_weight: float = 0.1) -> torch.Tensor:
+def info_loss(
+    q_cat: torch.Tensor,
+    q_cont: torch.Tensor,
+    c_cat: torch.Tensor,
+    c_cont: torch.Tensor,
+    cont_weight: float = 0.1,
+) -> torch.Tensor:
     """Negative InfoGAN lower bound on I(c; G(z, c)) (Chen 2016), up to constants.
 
     Categorical code: cross-entropy of Q's logits; continuous codes: a unit-variance Gaussian Q, i.e. MSE.

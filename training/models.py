@@ -74,10 +74,14 @@ class Generator(nn.Module):
         if cfg.arch == "mlp":
             w = 4 * cfg.width
             self.net = nn.Sequential(
-                nn.Linear(n_in, w), nn.LeakyReLU(0.2),
-                nn.Linear(w, 2 * w), nn.LeakyReLU(0.2),
-                nn.Linear(2 * w, 4 * w), nn.LeakyReLU(0.2),
-                nn.Linear(4 * w, out), nn.Tanh(),
+                nn.Linear(n_in, w),
+                nn.LeakyReLU(0.2),
+                nn.Linear(w, 2 * w),
+                nn.LeakyReLU(0.2),
+                nn.Linear(2 * w, 4 * w),
+                nn.LeakyReLU(0.2),
+                nn.Linear(4 * w, out),
+                nn.Tanh(),
                 nn.Unflatten(1, (cfg.channels, cfg.size, cfg.size)),
             )
         else:
@@ -87,10 +91,15 @@ class Generator(nn.Module):
                 return VirtualBatchNorm(c, cfg.ref_batch) if cfg.g_norm == "virtual" else nn.BatchNorm2d(c)
 
             self.net = nn.Sequential(
-                nn.Linear(n_in, 2 * w * s * s, bias=False), nn.Unflatten(1, (2 * w, s, s)),
-                norm(2 * w), nn.ReLU(),
-                nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), norm(w), nn.ReLU(),
-                nn.ConvTranspose2d(w, cfg.channels, 4, 2, 1), nn.Tanh(),
+                nn.Linear(n_in, 2 * w * s * s, bias=False),
+                nn.Unflatten(1, (2 * w, s, s)),
+                norm(2 * w),
+                nn.ReLU(),
+                nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),
+                norm(w),
+                nn.ReLU(),
+                nn.ConvTranspose2d(w, cfg.channels, 4, 2, 1),
+                nn.Tanh(),
             )
         if cfg.g_norm == "virtual":
             # Fixed reference inputs (Salimans 2016): drawn once, saved with the weights.
@@ -159,8 +168,13 @@ class Discriminator(nn.Module):
         if cfg.arch == "mlp":
             w = 4 * cfg.width
             self.trunk = nn.Sequential(
-                nn.Flatten(), nn.Linear(pixels, 2 * w), nn.LeakyReLU(0.2), nn.Dropout(0.3),
-                nn.Linear(2 * w, w), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+                nn.Flatten(),
+                nn.Linear(pixels, 2 * w),
+                nn.LeakyReLU(0.2),
+                nn.Dropout(0.3),
+                nn.Linear(2 * w, w),
+                nn.LeakyReLU(0.2),
+                nn.Dropout(0.3),
             )
             n_feat = w
         else:
@@ -171,14 +185,15 @@ class Discriminator(nn.Module):
                 "none": lambda c: nn.Identity(),
             }
             self.trunk = nn.Sequential(
-                nn.Conv2d(cfg.channels, w, 4, 2, 1), nn.LeakyReLU(0.2),
-                nn.Conv2d(w, 2 * w, 4, 2, 1, bias=cfg.d_norm == "none"), norms[cfg.d_norm](2 * w),
-                nn.LeakyReLU(0.2), nn.Flatten(),
+                nn.Conv2d(cfg.channels, w, 4, 2, 1),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(w, 2 * w, 4, 2, 1, bias=cfg.d_norm == "none"),
+                norms[cfg.d_norm](2 * w),
+                nn.LeakyReLU(0.2),
+                nn.Flatten(),
             )
             n_feat = 2 * w * s * s
-        self.minibatch = (
-            MinibatchDiscrimination(n_feat, cfg.minibatch_features) if cfg.minibatch_features else None
-        )
+        self.minibatch = MinibatchDiscrimination(n_feat, cfg.minibatch_features) if cfg.minibatch_features else None
         n_head = n_feat + cfg.minibatch_features
         k = cfg.num_classes
         self.adv = None if cfg.d_head == "sgan" else nn.Linear(n_head, 1)
@@ -218,15 +233,26 @@ class Classifier(nn.Module):
         super().__init__()
         s = size // 4
         self.features = nn.Sequential(
-            nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-            nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
-            nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * s * s, 128), nn.ReLU(),
+            nn.Conv2d(channels, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, 3, padding=1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Dropout(0.3),
+            nn.Linear(64 * s * s, 128),
+            nn.ReLU(),
         )
         self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
-
-

@@ -30,8 +30,18 @@ DEFAULT_EPOCHS = 5
 ABLATION_EPOCHS = 2
 
 COMMITTED = [
-    "mnist-dcgan", "mnist-cgan", "mnist-infogan", "mnist-acgan", "mnist-vanilla", "mnist-lsgan",
-    "mnist-wgan-gp", "mnist-wgan", "mnist-sgan", "fashion-dcgan", "fashion-cgan", "fashion-vanilla",
+    "mnist-dcgan",
+    "mnist-cgan",
+    "mnist-infogan",
+    "mnist-acgan",
+    "mnist-vanilla",
+    "mnist-lsgan",
+    "mnist-wgan-gp",
+    "mnist-wgan",
+    "mnist-sgan",
+    "fashion-dcgan",
+    "fashion-cgan",
+    "fashion-vanilla",
     "fashion-wgan-gp",
 ]
 

@@ -306,8 +306,13 @@ def library_versions() -> dict[str, str]:
     import onnx
     import onnxruntime
 
-    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-            "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
 
 
 def load_generator(checkpoint: Path) -> tuple[Generator, dict]:
@@ -316,4 +321,3 @@ def load_generator(checkpoint: Path) -> tuple[Generator, dict]:
     G = Generator(ModelConfig(**state["model_config"]))
     G.load_state_dict(state["generator"])
     return G.eval(), state
-

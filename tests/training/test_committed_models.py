@@ -1,0 +1,69 @@
+"""The committed generators: files match their manifests, run on ONNX Runtime and meet the quality bars."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from PIL import Image
+
+from service.manifest import file_sha256, load_manifest
+from training.recipes import COMMITTED
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "exported_models"
+FOLDERS = sorted(p.parent for p in MODELS_DIR.glob("*/manifest.json"))
+MAX_ONNX_BYTES = 8 * 1024 * 1024
+
+
+def test_models_are_committed():
+    assert FOLDERS, "exported_models/ holds no model"
+    assert {f.name for f in FOLDERS} <= set(COMMITTED)
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_model_matches_manifest_and_runs(folder):
+    m = load_manifest(folder)
+    onnx_path = folder / m.file
+    assert file_sha256(onnx_path) == m.sha256
+    assert onnx_path.stat().st_size <= MAX_ONNX_BYTES
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    declared = {t.name: t for t in m.inputs}
+    assert {i.name for i in session.get_inputs()} == set(declared)
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for i in session.get_inputs():
+        shape = [5 if isinstance(d, str) else d for d in declared[i.name].shape]
+        assert i.shape[1:] == shape[1:]
+        if declared[i.name].dtype == "int64":
+            feeds[i.name] = rng.integers(2, size=shape).astype(np.int64)
+        else:
+            feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
+    (image,) = session.run(["image"], feeds)
+    assert image.shape == (5, m.image.channels, m.image.height, m.image.width)
+    assert image.min() >= -1 and image.max() <= 1 and image.std() > 0.1
+    with Image.open(folder / "samples.png") as grid:
+        assert grid.mode == "L" and grid.width > 8 * m.image.width
+
+
+def manifests() -> dict[str, dict]:
+    return {f.name: json.loads((f / "manifest.json").read_text()) for f in FOLDERS}
+
+
+def test_quality_bars():
+    """The issue's bars, on the figures `python -m training evaluate` recorded."""
+    ms = manifests()
+    bars = {
+        "mnist-cgan": ("label_accuracy", 0.98),
+        "mnist-acgan": ("label_accuracy", 0.98),
+        "fashion-cgan": ("label_accuracy", 0.90),
+        "mnist-infogan": ("code_purity", 0.95),
+    }
+    for name, (key, bar) in bars.items():
+        if name in ms:
+            assert ms[name]["metrics"][key] >= bar, f"{name}: {key} {ms[name]['metrics'][key]} < {bar}"
+    for name, m in ms.items():
+        assert "fid" in m["metrics"], f"{name} was never evaluated"
+        vanilla = ms.get(f"{name.split('-')[0]}-vanilla")
+        if vanilla and name != vanilla["name"]:
+            assert m["metrics"]["fid"] < vanilla["metrics"]["fid"], f"{name}: FID not below its vanilla model"

@@ -1,0 +1,68 @@
+import numpy as np
+import torch
+
+from training import losses
+from training.evaluate import code_purity, frechet_distance
+
+
+def test_confident_discriminator_has_near_zero_loss():
+    real, fake = torch.full((8,), 20.0), torch.full((8,), -20.0)
+    assert losses.d_vanilla(real, fake) < 1e-6
+    assert losses.d_least_squares(torch.ones(8), torch.zeros(8)) == 0
+    assert losses.g_vanilla(fake) > 10  # fooled nobody: large loss, but not saturated
+    assert losses.g_least_squares(torch.ones(8)) == 0
+
+
+def test_label_smoothing_penalises_overconfidence():
+    real, fake = torch.full((8,), 20.0), torch.full((8,), -20.0)
+    assert losses.d_vanilla(real, fake, real_target=0.9) > losses.d_vanilla(real, fake) + 1
+
+
+def test_wasserstein_signs():
+    real, fake = torch.full((4,), 3.0), torch.full((4,), -1.0)
+    assert losses.d_wasserstein(real, fake) == -4
+    assert losses.g_wasserstein(fake) == 1
+
+
+def test_gradient_penalty_zero_for_unit_gradient_critic():
+    w = torch.zeros(1, 1, 4, 4)
+    w[0, 0, 0, 0] = 1.0  # f(x) = x[0, 0, 0]: gradient norm exactly 1 everywhere
+
+    def critic(x):
+        return (x * w).flatten(1).sum(1)
+
+    real, fake = torch.randn(6, 1, 4, 4), torch.randn(6, 1, 4, 4)
+    assert losses.gradient_penalty(critic, real, fake).item() < 1e-10
+    assert losses.gradient_penalty(lambda x: 3 * critic(x), real, fake).item() == 4.0
+
+
+def test_feature_matching_and_info_loss():
+    f = torch.randn(16, 8)
+    assert losses.feature_matching(f, f.clone()) == 0
+    c_cat = torch.tensor([0, 1, 2])
+    perfect = torch.nn.functional.one_hot(c_cat, 3).float() * 50
+    c_cont = torch.randn(3, 2)
+    assert losses.info_loss(perfect, c_cont, c_cat, c_cont) < 1e-6
+    assert losses.info_loss(-perfect, c_cont, c_cat, c_cont) > 10
+
+
+def test_historical_average():
+    p = [torch.ones(3)]
+    assert losses.historical_average(p, [torch.ones(3)]) == 0
+    assert losses.historical_average(p, [torch.zeros(3)]) == 3
+
+
+def test_frechet_distance():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 4))
+    mu, sigma = x.mean(0), np.cov(x, rowvar=False)
+    assert abs(frechet_distance(mu, sigma, mu, sigma)) < 1e-6
+    assert abs(frechet_distance(mu, sigma, mu + 2, sigma) - 16) < 1e-6
+
+
+def test_code_purity_finds_the_best_matching():
+    codes = np.repeat(np.arange(3), 10)
+    assert code_purity(codes, (codes + 1) % 3, 3) == 1.0
+    noisy = codes.copy()
+    noisy[:5] = 2
+    assert code_purity(codes, noisy, 3) == 25 / 30
