@@ -57,6 +57,25 @@ def onnx_inputs(g: Generator, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     return inputs
 
 
+@torch.no_grad()
+def recalibrate_batchnorm(g: Generator, batches: int = 40, batch_size: int = 256) -> None:
+    """Re-estimate batch-norm statistics for the averaged weights, which never ran a training batch.
+
+    Deterministic (fixed seeds), so the same checkpoint always exports the same bytes. Virtual batch norm
+    keeps the reference-batch statistics it was trained with.
+    """
+    norms = [m for m in g.modules() if type(m) is nn.BatchNorm2d]
+    if g.cfg.g_norm == "virtual" or not norms:
+        return
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over all batches below
+    g.train()
+    for i in range(batches):
+        g(**{k: torch.from_numpy(v) for k, v in onnx_inputs(g, batch_size, seed=1000 + i).items()})
+    g.eval()
+
+
 def export_onnx(g: Generator, path: Path) -> list[str]:
     """Write the generator alone with a dynamic batch axis; returns the input names."""
     example = onnx_inputs(g, 2)
@@ -115,6 +134,7 @@ def sha256(path: Path) -> str:
 def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     """Export one trained generator to out_dir/name/{model.onnx, manifest.json, samples.png}."""
     g, state = load_generator(checkpoint)
+    recalibrate_batchnorm(g)
     cfg, train, variant = g.cfg, state["train_config"], state["variant"]
     info = DATASETS[train["dataset"]]
     folder = out_dir / name

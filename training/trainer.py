@@ -6,6 +6,7 @@ real batch, so an epoch is one pass of the real data whatever the variant.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -38,6 +39,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop after this many generator steps (tests)
     checkpoint_every: int = 500  # discriminator iterations between checkpoints
     log_every: int = 50  # generator steps between loss-history points
+    ema_decay: float = 0.999  # exported generator = exponential moving average of the trained one's weights
     device: str = "cpu"
 
     @property
@@ -47,9 +49,9 @@ class TrainConfig:
 
 def init_weights(m: nn.Module) -> None:
     """DCGAN's N(0, 0.02) initialisation for convolutions and linear layers, N(1, 0.02) for norms."""
-    if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+    if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear | nn.Embedding):
         nn.init.normal_(m.weight, 0.0, 0.02)
-        if m.bias is not None:
+        if getattr(m, "bias", None) is not None:
             nn.init.zeros_(m.bias)
     elif isinstance(m, nn.BatchNorm2d):
         nn.init.normal_(m.weight, 1.0, 0.02)
@@ -80,6 +82,8 @@ class Trainer:
         self.D = Discriminator(self.model_config).to(self.device)
         self.G.apply(init_weights)
         self.D.apply(init_weights)
+        # Averaged weights give steadier samples than the last step's (Yazıcı 2019); this is what we export.
+        self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
         v = self.variant
         self.opt_g = make_optimizer(v, list(self.G.parameters()), v.lr_g)
         self.opt_d = make_optimizer(v, list(self.D.parameters()), v.lr_d)
@@ -190,7 +194,14 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
+        self.update_ema()
         return logs
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        decay = min(self.cfg.ema_decay, (1 + self.step) / (10 + self.step))  # short memory while G moves fast
+        for e, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
+            e.lerp_(p, 1 - decay)
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -264,6 +275,7 @@ class Trainer:
             "variant": asdict(self.variant),
             "model_config": asdict(self.model_config),
             "generator": self.G.state_dict(),
+            "generator_ema": self.G_ema.state_dict(),
             "discriminator": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
@@ -289,6 +301,7 @@ class Trainer:
         if state["variant"] != asdict(self.variant):
             raise ValueError(f"{self.checkpoint_path} was trained with another variant configuration")
         self.G.load_state_dict(state["generator"])
+        self.G_ema.load_state_dict(state["generator_ema"])
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
@@ -316,8 +329,8 @@ def library_versions() -> dict[str, str]:
 
 
 def load_generator(checkpoint: Path) -> tuple[Generator, dict]:
-    """Rebuild the generator from a checkpoint alone, in eval mode."""
+    """Rebuild the averaged generator from a checkpoint alone, in eval mode."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     G = Generator(ModelConfig(**state["model_config"]))
-    G.load_state_dict(state["generator"])
+    G.load_state_dict(state["generator_ema"])
     return G.eval(), state

@@ -41,7 +41,7 @@ def test_model_matches_manifest_and_runs(folder):
             feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
     (image,) = session.run(["image"], feeds)
     assert image.shape == (5, m.image.channels, m.image.height, m.image.width)
-    assert image.min() >= -1 and image.max() <= 1 and image.std() > 0.1
+    assert image.min() >= -1 - 1e-6 and image.max() <= 1 + 1e-6 and image.std() > 0.1  # tanh, within rounding
     with Image.open(folder / "samples.png") as grid:
         assert grid.mode == "L" and grid.width > 8 * m.image.width
 
