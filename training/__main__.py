@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("evaluate", help="measure exported models; rewrite docs/MODELS.md", parents=[common])
     p.add_argument("models", nargs="*", help="default: every exported model")
     p.add_argument("--samples", type=int, default=10_000)
+    p = sub.add_parser("studies", help="ablation of the improved techniques; SGAN label study", parents=[common])
+    p.add_argument("--samples", type=int, default=10_000)
     sub.add_parser("list", help="the models this project trains and commits", parents=[common])
 
     args = parser.parse_args(argv)
@@ -60,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
         for name in recipes.COMMITTED:
             r = recipes.recipe(name)
             print(f"{r.name:20s} {r.dataset:14s} {r.variant:10s} {r.epochs} epochs")
+        return 0
+    if args.command == "studies":
+        from .studies import run_studies
+
+        run_studies(Path(args.data_dir), runs_dir / "studies", Path("docs/STUDIES.md"), args.samples)
         return 0
     if args.command == "classifier":
         for dataset in args.datasets:
