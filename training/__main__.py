@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("evaluate", help="measure exported models; rewrite docs/MODELS.md", parents=[common])
     p.add_argument("models", nargs="*", help="default: every exported model")
     p.add_argument("--samples", type=int, default=10_000)
+    p = sub.add_parser("export-triton", help="write a Triton model repository of the exported models", parents=[common])
+    p.add_argument("--out", default="triton_models")
+    p.add_argument("--max-batch-size", type=int, default=256)
     p = sub.add_parser("studies", help="ablation of the improved techniques; SGAN label study", parents=[common])
     p.add_argument("--samples", type=int, default=10_000)
     sub.add_parser("list", help="the models this project trains and commits", parents=[common])
@@ -62,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
         for name in recipes.COMMITTED:
             r = recipes.recipe(name)
             print(f"{r.name:20s} {r.dataset:14s} {r.variant:10s} {r.epochs} epochs")
+        return 0
+    if args.command == "export-triton":
+        from .triton import export_triton
+
+        names = export_triton(models_dir, Path(args.out), args.max_batch_size)
+        print(f"wrote {len(names)} models to {args.out}: {', '.join(names)}")
         return 0
     if args.command == "studies":
         from .studies import run_studies
