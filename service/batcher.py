@@ -1,0 +1,246 @@
+"""Dynamic batching: gather images from concurrent requests into one model run.
+
+Knows nothing of HTTP, ORT or metrics backends. Callers `submit()` named input arrays with
+a leading batch axis; the batcher queues them as `Job`s, forms batches with the pure
+`take_batch()` when `max_batch` images are waiting or the oldest has waited `max_wait_s`,
+runs the model in its own thread and hands each job its slice of the output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Inputs = dict[str, np.ndarray]  # input name -> array with a leading batch axis
+RunFn = Callable[[Inputs], np.ndarray]  # runs one batch, returns (rows, ...) in input order
+
+log = logging.getLogger(__name__)
+
+
+class QueueFull(Exception):
+    """The queue holds too many images: the caller should retry later (HTTP 503)."""
+
+    def __init__(self, depth: int, limit: int, retry_after_s: float = 1.0) -> None:
+        super().__init__(f"queue full: {depth} images waiting, limit {limit}")
+        self.retry_after_s = retry_after_s
+
+
+class BatcherStopped(Exception):
+    """The batcher is not running (not started yet, or shutting down)."""
+
+
+@dataclass(eq=False)
+class Job:
+    """One chunk of a request: its inputs, the future of its output, when it was queued."""
+
+    inputs: Inputs
+    size: int
+    future: asyncio.Future[np.ndarray]
+    enqueued: float  # event-loop clock
+
+
+@dataclass
+class BatcherHooks:
+    """Observers injected by the app (metrics); the defaults do nothing."""
+
+    on_batch: Callable[[int, float], None] = lambda images, seconds: None
+    on_depth: Callable[[int], None] = lambda images: None
+
+
+def take_batch(queue: deque[Job], max_images: int) -> list[Job]:
+    """Pop jobs in FIFO order while they fit in `max_images`, dropping jobs whose caller left.
+
+    The first live job is always taken, so a job larger than `max_images` cannot block the queue.
+    """
+    batch: list[Job] = []
+    total = 0
+    while queue:
+        job = queue[0]
+        if job.future.done():  # cancelled: the caller went away
+            queue.popleft()
+            continue
+        if batch and total + job.size > max_images:
+            break
+        batch.append(queue.popleft())
+        total += job.size
+    return batch
+
+
+def live_images(queue: deque[Job]) -> int:
+    """Images still wanted by some caller."""
+    return sum(job.size for job in queue if not job.future.done())
+
+
+def bucket_size(rows: int, buckets: Sequence[int] | None) -> int:
+    """Smallest bucket that holds `rows`; `rows` itself when there are no (large enough) buckets."""
+    return min((b for b in buckets or () if b >= rows), default=rows)
+
+
+def pad_rows(inputs: Inputs, rows: int) -> Inputs:
+    """Pad every input with zero rows up to `rows`, so the model always sees a fixed shape."""
+    out = {}
+    for name, arr in inputs.items():
+        extra = rows - arr.shape[0]
+        out[name] = arr if extra <= 0 else np.concatenate([arr, np.zeros((extra, *arr.shape[1:]), arr.dtype)])
+    return out
+
+
+def chunk(inputs: Inputs, size: int) -> list[Inputs]:
+    """Split a request into pieces of at most `size` rows."""
+    rows = next(iter(inputs.values())).shape[0]
+    return [{k: v[i : i + size] for k, v in inputs.items()} for i in range(0, rows, size)]
+
+
+@dataclass
+class Batcher:
+    """One per model. `start()` before use; `stop()` fails whatever is still pending."""
+
+    run: RunFn
+    max_batch: int
+    max_wait_s: float
+    max_queue: int
+    buckets: Sequence[int] | None = None  # fixed batch shapes to pad to; None: run the exact size
+    hooks: BatcherHooks = field(default_factory=BatcherHooks)
+    name: str = "model"
+    _queue: deque[Job] = field(default_factory=deque, init=False)
+    _inflight: list[Job] = field(default_factory=list, init=False)
+    _wakeup: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _executor: ThreadPoolExecutor | None = field(default=None, init=False)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def depth(self) -> int:
+        """Images queued and not yet taken into a batch."""
+        return live_images(self._queue)
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"infer-{self.name}")
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name=f"batcher-{self.name}")
+
+    async def stop(self) -> None:
+        """Stop the loop and fail every queued or running job with `BatcherStopped`."""
+        task, self._task = self._task, None
+        pending = [*self._queue, *self._inflight]  # the loop clears _inflight as it unwinds
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for job in pending:
+            if not job.future.done():
+                job.future.set_exception(BatcherStopped(f"{self.name}: batcher stopped"))
+                job.future.exception()  # nobody may await it any more; don't warn about that
+        self._queue.clear()
+        self._inflight = []
+        self.hooks.on_depth(0)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def submit(self, inputs: Inputs) -> np.ndarray:
+        """Queue a request's rows and wait for its output rows, in order.
+
+        Raises QueueFull at once when the queue is past its bound (an empty queue always
+        accepts, so one large request cannot be refused forever), BatcherStopped when not running.
+        """
+        rows = {arr.shape[0] for arr in inputs.values()}
+        if len(rows) != 1 or 0 in rows:
+            raise ValueError(f"inputs need one common, non-zero batch size, got {sorted(rows)}")
+        n = rows.pop()
+        if not self.running:
+            raise BatcherStopped(f"{self.name}: batcher not running")
+        depth = self.depth
+        if depth and depth + n > self.max_queue:
+            raise QueueFull(depth, self.max_queue)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        jobs = [
+            Job(part, next(iter(part.values())).shape[0], loop.create_future(), now)
+            for part in chunk(inputs, self.max_batch)
+        ]
+        self._queue.extend(jobs)
+        self.hooks.on_depth(depth + n)
+        self._wakeup.set()
+        futures = [job.future for job in jobs]
+        try:
+            parts = await asyncio.gather(*futures)
+        except BaseException:
+            for fut in futures:  # drop the rest of this request: nobody will read it
+                if not fut.done():
+                    fut.cancel()
+                elif not fut.cancelled():
+                    fut.exception()
+            raise
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    async def _loop(self) -> None:
+        while True:
+            await self._wait_for_batch()
+            batch = take_batch(self._queue, self.max_batch)
+            self.hooks.on_depth(self.depth)
+            if batch:
+                await self._run_batch(batch)
+
+    async def _wait_for_batch(self) -> None:
+        """Return once `max_batch` images wait or the oldest live one has waited `max_wait_s`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            while self._queue and self._queue[0].future.done():
+                self._queue.popleft()
+            if self._queue:
+                break
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        deadline = self._queue[0].enqueued + self.max_wait_s
+        while live_images(self._queue) < self.max_batch:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
+            except TimeoutError:
+                return
+
+    async def _run_batch(self, batch: list[Job]) -> None:
+        """Run one batch in the inference thread and fan the result (or error) out to its jobs."""
+        total = sum(job.size for job in batch)
+        names = batch[0].inputs.keys()
+        inputs = {k: np.concatenate([job.inputs[k] for job in batch]) for k in names}
+        rows = bucket_size(total, self.buckets)
+        if rows != total:
+            inputs = pad_rows(inputs, rows)
+        self._inflight = batch
+        started = time.perf_counter()
+        try:
+            assert self._executor is not None
+            out = await asyncio.get_running_loop().run_in_executor(self._executor, self.run, inputs)
+            if out.shape[0] != rows:
+                raise RuntimeError(f"{self.name}: model returned {out.shape[0]} rows for {rows}")
+        except Exception as exc:  # the model's failure belongs to every caller in the batch
+            log.exception("batch of %d images failed on %s", total, self.name)
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            return
+        finally:
+            self._inflight = []
+            self.hooks.on_batch(total, time.perf_counter() - started)
+        offset = 0
+        for job in batch:
+            if not job.future.done():
+                job.future.set_result(out[offset : offset + job.size])
+            offset += job.size

@@ -1,0 +1,24 @@
+"""FastAPI dependencies as `Annotated` aliases, so route signatures stay one line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from service.settings import Settings
+from service.state import ServiceState
+
+
+def get_state(request: Request) -> ServiceState:
+    """The state `create_app` attached to this app (never a module global)."""
+    state: ServiceState = request.app.state.service
+    return state
+
+
+def get_app_settings(request: Request) -> Settings:
+    return get_state(request).settings
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

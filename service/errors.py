@@ -1,0 +1,81 @@
+"""Service-level errors and the handlers that turn them into JSON `{"detail": ...}` responses.
+
+Routes raise these instead of building responses, so every error has one shape: 422 bodies
+use FastAPI's own validation layout (`loc` names the field), and nothing a client sends can
+reach the catch-all 500 handler, which exists only for real bugs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger(__name__)
+
+
+class InputError(Exception):
+    """A well-formed request that the chosen model cannot honour (HTTP 422)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ModelNotFound(Exception):
+    """No served model by that name (HTTP 404)."""
+
+    def __init__(self, name: str, available: list[str]) -> None:
+        super().__init__(f"unknown model {name!r}; served models: {', '.join(available) or 'none'}")
+
+
+class Unavailable(Exception):
+    """Loading, overloaded or shutting down: retry later (HTTP 503 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ClientGone(Exception):
+    """The client disconnected before its images were ready; nobody reads the answer."""
+
+
+def _retry_after(seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, round(seconds)))}
+
+
+async def _input_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputError)
+    loc = ["body", *exc.field.split(".")]
+    detail = [{"loc": loc, "msg": exc.message, "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Unavailable)
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers=_retry_after(exc.retry_after_s))
+
+
+async def _client_gone(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "client closed the request"}, status_code=499)
+
+
+async def _server_bug(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map the service's exceptions to responses; the `Exception` entry is the 500 catch-all."""
+    app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(ModelNotFound, _not_found)
+    app.add_exception_handler(Unavailable, _unavailable)
+    app.add_exception_handler(ClientGone, _client_gone)
+    app.add_exception_handler(Exception, _server_bug)

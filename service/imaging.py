@@ -1,0 +1,71 @@
+"""Generator output → 8-bit images → PNG bytes, grids and base64.
+
+Encoding is deterministic (fixed zlib level, no timestamps or text chunks), which is what
+lets the byte-identity rules of the API be checked on PNG bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import numpy as np
+from PIL import Image
+
+PNG_COMPRESS_LEVEL = 6  # fixed, so equal pixels always give equal bytes
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """float [-1, 1] (N, C, H, W) → uint8 (N, H, W, C) via round((x + 1) * 127.5), clipped."""
+    if images.ndim != 4:
+        raise ValueError(f"expected (N, C, H, W), got shape {images.shape}")
+    x = np.nan_to_num(images.astype(np.float32, copy=False), nan=-1.0, posinf=1.0, neginf=-1.0)
+    scaled = np.clip(np.rint((x + np.float32(1.0)) * np.float32(127.5)), 0, 255)
+    return np.ascontiguousarray(scaled.astype(np.uint8).transpose(0, 2, 3, 1))
+
+
+def grid_columns(n: int, columns: int | None = None) -> int:
+    """Columns of a grid of `n` tiles: as asked (capped at n), else ceil(sqrt(n))."""
+    if n < 1:
+        raise ValueError("a grid needs at least one image")
+    return max(1, min(columns, n)) if columns else math.ceil(math.sqrt(n))
+
+
+def grid(tiles: np.ndarray, columns: int | None = None) -> np.ndarray:
+    """Row-major grid of uint8 (N, H, W, C) tiles, without gaps; empty cells are black."""
+    n, h, w, c = tiles.shape
+    cols = grid_columns(n, columns)
+    rows = math.ceil(n / cols)
+    canvas = np.zeros((rows * h, cols * w, c), dtype=np.uint8)
+    for i in range(n):
+        r, k = divmod(i, cols)
+        canvas[r * h : (r + 1) * h, k * w : (k + 1) * w] = tiles[i]
+    return canvas
+
+
+def png_bytes(tile: np.ndarray) -> bytes:
+    """One uint8 (H, W, C) image → PNG: mode L for one channel, RGB for three."""
+    if tile.dtype != np.uint8 or tile.ndim != 3 or tile.shape[2] not in (1, 3):
+        raise ValueError(f"expected (H, W, 1|3) uint8, got shape {tile.shape}")
+    mode = "L" if tile.shape[2] == 1 else "RGB"
+    img = Image.fromarray(np.ascontiguousarray(tile[:, :, 0] if mode == "L" else tile))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return buf.getvalue()
+
+
+def encode_each(images: np.ndarray) -> list[bytes]:
+    """Float (N, C, H, W) generator output → one PNG per image."""
+    return [png_bytes(tile) for tile in to_uint8(images)]
+
+
+def encode_grid(images: np.ndarray, columns: int | None = None) -> bytes:
+    """Float (N, C, H, W) → one PNG: the image itself when N == 1, else a grid."""
+    tiles = to_uint8(images)
+    return png_bytes(tiles[0] if len(tiles) == 1 else grid(tiles, columns))
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 text of PNG bytes, for JSON bodies."""
+    return base64.b64encode(data).decode("ascii")

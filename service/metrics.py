@@ -1,0 +1,63 @@
+"""Prometheus metrics, on a per-app CollectorRegistry so several apps in one process don't clash."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from service.batcher import BatcherHooks
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+_LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+class Metrics:
+    """The service's instruments; `hooks(model)` adapts them for a model's batcher."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "gan_http_requests", "HTTP requests by route and status", ["route", "method", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "gan_http_request_duration_seconds",
+            "HTTP request latency by route and status",
+            ["route", "method", "status"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "gan_batch_size_images", "Images per model run", ["model"], buckets=_BATCH_BUCKETS, registry=r
+        )
+        self.queue_depth = Gauge("gan_queue_depth_images", "Images waiting for a batch", ["model"], registry=r)
+        self.inference = Histogram(
+            "gan_inference_duration_seconds",
+            "Wall time of one model run",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.models_loaded = Gauge("gan_models_loaded", "Models being served", registry=r)
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        labels = (route, method, str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)
+
+    def hooks(self, model: str) -> BatcherHooks:
+        batch, inference, depth = (
+            self.batch_size.labels(model),
+            self.inference.labels(model),
+            self.queue_depth.labels(model),
+        )
+
+        def on_batch(images: int, seconds: float) -> None:
+            batch.observe(images)
+            inference.observe(seconds)
+
+        return BatcherHooks(on_batch=on_batch, on_depth=depth.set)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,258 @@
+"""Served models: manifest + ONNX Runtime session + the per-image input rules of each model.
+
+Loading is synchronous and slow (sha256, session creation, warm-up); the app runs it in a
+thread from a background task so `/readyz` can say 503 meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import onnxruntime as ort
+from pydantic import ValidationError
+
+from service import sampling
+from service.batcher import Inputs
+from service.errors import InputError, ModelNotFound
+from service.manifest import Manifest, file_sha256, load_manifest
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CPU, CUDA = "CPUExecutionProvider", "CUDAExecutionProvider"
+_ORT_DTYPES = {"tensor(float)": "float32", "tensor(int64)": "int64"}
+_QUIET, _ERRORS = 4, 3  # ORT log severities: fatal only / errors
+
+
+class ModelLoadError(Exception):
+    """This model cannot be served (bad file, checksum, signature, provider); others still can."""
+
+
+@contextlib.contextmanager
+def _quiet_ort() -> Iterator[None]:
+    """Silence ORT while probing CUDA: a CPU-only machine would print provider-library errors."""
+    ort.set_default_logger_severity(_QUIET)
+    try:
+        yield
+    finally:
+        ort.set_default_logger_severity(_ERRORS)
+
+
+def session_options(threads: int, severity: int = _ERRORS) -> ort.SessionOptions:
+    """Options for serving: sized thread pool that sleeps when idle, full graph optimisation."""
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Spinning workers would keep burning the cores the event loop and PNG encoding need.
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    so.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    so.log_severity_level = severity
+    return so
+
+
+@dataclass
+class LoadedModel:
+    """A served generator: what it is (manifest), how it runs (session), how to feed it."""
+
+    manifest: Manifest
+    session: ort.InferenceSession
+    provider: str
+    batch_shapes: Literal["dynamic", "fixed"] = "dynamic"
+    buckets: tuple[int, ...] | None = None  # padded batch sizes when batch_shapes == "fixed"
+    output_name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.output_name = self.session.get_outputs()[0].name
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    def run(self, inputs: Inputs) -> np.ndarray:
+        """One ORT run (called from the batcher's inference thread)."""
+        return self.session.run([self.output_name], inputs)[0]
+
+    def draw(self, seed: int) -> sampling.Draw:
+        """Everything the seed determines for this model (noise, label, codes)."""
+        m = self.manifest
+        n_cat = m.codes.categorical[0] if m.codes else None
+        n_cont = m.codes.continuous if m.codes else 0
+        return sampling.draw(seed, m.latent_dim, m.num_classes if m.conditional else None, n_cat, n_cont)
+
+    def resolve_label(self, value: int | str | None, field_name: str) -> int | None:
+        """A client label (index or class name) → index; errors name `field_name`."""
+        if value is None:
+            return None
+        names = self.manifest.labels()
+        if not self.manifest.conditional:
+            raise InputError(field_name, f"model {self.name!r} is unconditional and takes no label")
+        if isinstance(value, str):
+            if value not in names:
+                raise InputError(field_name, f"unknown class name {value!r}; classes: {names}")
+            return names.index(value)
+        if not 0 <= value < len(names):
+            raise InputError(field_name, f"class index {value} out of range [0, {len(names) - 1}]")
+        return value
+
+    def class_name(self, label: int | None) -> str | None:
+        return None if label is None else self.manifest.labels()[label]
+
+    def frame_label(self, a: int, b: int, t: float) -> int | np.ndarray:
+        """Label of an interpolation frame: a class mixture where the model blends, else a switch at 0.5."""
+        if self.manifest.label_blend:
+            return (1.0 - t) * self._one_hot(a) + t * self._one_hot(b)
+        return a if t < 0.5 else b
+
+    def _one_hot(self, label: int) -> np.ndarray:
+        v = np.zeros(self.manifest.labels().__len__(), dtype=np.float32)
+        v[label] = 1.0
+        return v
+
+    def feeds(
+        self,
+        zs: Sequence[np.ndarray],
+        labels: Sequence[int | np.ndarray | None] | None = None,
+        c_cat: Sequence[int | None] | None = None,
+        c_cont: Sequence[np.ndarray | None] | None = None,
+    ) -> Inputs:
+        """Per-image parts → the model's named input arrays, one row per image."""
+        m = self.manifest
+        out: Inputs = {"z": np.stack(zs).astype(np.float32, copy=False)}
+        if m.conditional:
+            assert labels is not None and all(x is not None for x in labels), "conditional model needs labels"
+            if m.label_blend:
+                rows = [x if isinstance(x, np.ndarray) else self._one_hot(int(x)) for x in labels]  # type: ignore[arg-type]
+                out["label"] = np.stack(rows).astype(np.float32)
+            else:
+                out["label"] = np.asarray(labels, dtype=np.int64)
+        if m.codes is not None:
+            assert c_cat is not None and c_cont is not None, "InfoGAN model needs codes"
+            out["c_cat"] = np.asarray(c_cat, dtype=np.int64)
+            out["c_cont"] = np.stack(c_cont).astype(np.float32, copy=False)  # type: ignore[arg-type]
+        return out
+
+    def feeds_for(self, draws: Sequence[sampling.Draw], label: int | None = None) -> Inputs:
+        """Inputs for images drawn from seeds; `label` (if given) replaces each drawn label."""
+        labels = [label if label is not None else d.label for d in draws]
+        return self.feeds([d.z for d in draws], labels, [d.c_cat for d in draws], [d.c_cont for d in draws])
+
+
+@dataclass
+class ModelRegistry:
+    """Models by name, plus the reasons others were refused (shown by /readyz)."""
+
+    models: dict[str, LoadedModel] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def add(self, model: LoadedModel) -> None:
+        self.models[model.name] = model
+
+    def get(self, name: str) -> LoadedModel:
+        try:
+            return self.models[name]
+        except KeyError:
+            raise ModelNotFound(name, sorted(self.models)) from None
+
+    def names(self) -> list[str]:
+        return sorted(self.models)
+
+
+def discover(models_dir: Path) -> tuple[list[tuple[Path, Manifest]], dict[str, str]]:
+    """Every `<models_dir>/<folder>/manifest.json` that validates, and why the others don't."""
+    found: list[tuple[Path, Manifest]] = []
+    failed: dict[str, str] = {}
+    if not models_dir.is_dir():
+        log.error("models directory %s does not exist", models_dir)
+        return found, failed
+    for folder in sorted(p for p in models_dir.iterdir() if (p / "manifest.json").is_file()):
+        try:
+            manifest = load_manifest(folder)
+        except (OSError, ValidationError) as exc:
+            failed[folder.name] = f"invalid manifest.json: {exc}".replace("\n", " ")
+            continue
+        if any(m.name == manifest.name for _, m in found):
+            failed[f"{folder.name}"] = f"duplicate model name {manifest.name!r}"
+            continue
+        found.append((folder, manifest))
+    return found, failed
+
+
+def create_session(path: Path, settings: Settings) -> tuple[ort.InferenceSession, str]:
+    """A session on CUDA when it really works (or is forced), else on CPU."""
+    threads = settings.intra_op_threads()
+    if settings.provider in ("auto", "cuda") and CUDA in ort.get_available_providers():
+        with _quiet_ort():
+            try:
+                sess = ort.InferenceSession(str(path), session_options(threads, _QUIET), providers=[CUDA, CPU])
+                if sess.get_providers()[0] == CUDA:
+                    return sess, CUDA
+            except Exception as exc:  # a broken CUDA install must not stop a CPU fallback
+                log.debug("CUDA session failed for %s: %s", path, exc)
+    if settings.provider == "cuda":
+        raise ModelLoadError("GAN_PROVIDER=cuda but no session could be created on CUDAExecutionProvider")
+    return ort.InferenceSession(str(path), session_options(threads), providers=[CPU]), CPU
+
+
+def check_signature(session: ort.InferenceSession, manifest: Manifest) -> None:
+    """The ONNX graph must take exactly the inputs the manifest promises."""
+    expected = manifest.expected_inputs()
+    got = {i.name: (_ORT_DTYPES.get(i.type, i.type), len(i.shape)) for i in session.get_inputs()}
+    want = {name: (dtype, len(shape)) for name, (dtype, shape) in expected.items()}
+    if got != want:
+        raise ModelLoadError(f"ONNX inputs {got} do not match the manifest {want}")
+
+
+def batch_invariant(model: LoadedModel, rows: int = 5) -> bool:
+    """Whether an image's output bits are the same alone and inside a larger batch (and also warm-up)."""
+    feeds = model.feeds_for([model.draw(s) for s in range(rows)])
+    together = model.run(feeds)
+    alone = [model.run({k: v[i : i + 1] for k, v in feeds.items()}) for i in range(rows)]
+    shifted = model.run({k: v[1:] for k, v in feeds.items()})
+    return np.array_equal(together, np.concatenate(alone)) and np.array_equal(shifted, together[1:])
+
+
+def load_model(folder: Path, manifest: Manifest, settings: Settings) -> LoadedModel:
+    """Verify, open and warm up one model; raises ModelLoadError with the reason it can't be served."""
+    started = time.perf_counter()
+    path = folder / manifest.file
+    if not path.is_file():
+        raise ModelLoadError(f"{path} is missing")
+    digest = file_sha256(path)
+    if digest != manifest.sha256:
+        raise ModelLoadError(f"sha256 of {path.name} is {digest}, manifest says {manifest.sha256}")
+    try:
+        session, provider = create_session(path, settings)
+    except ModelLoadError:
+        raise
+    except Exception as exc:
+        raise ModelLoadError(f"ONNX Runtime cannot load {path.name}: {exc}") from exc
+    check_signature(session, manifest)
+    model = LoadedModel(manifest, session, provider)
+    try:
+        invariant = batch_invariant(model)
+        model.run(model.feeds_for([model.draw(s) for s in range(settings.max_batch)]))  # grow the arena once
+    except Exception as exc:
+        raise ModelLoadError(f"warm-up run failed: {exc}") from exc
+    fixed = settings.batch_shapes == "fixed" or (settings.batch_shapes == "auto" and not invariant)
+    if fixed:
+        model.batch_shapes, model.buckets = "fixed", (settings.max_batch,)
+        if not invariant:
+            log.warning("%s: outputs depend on batch size; running fixed batches of %d", model.name, settings.max_batch)
+    log.info(
+        "loaded model=%s provider=%s batch_shapes=%s invariant=%s ms=%.0f",
+        model.name,
+        provider,
+        model.batch_shapes,
+        invariant,
+        1000 * (time.perf_counter() - started),
+    )
+    return model

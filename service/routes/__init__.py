@@ -1,0 +1,5 @@
+"""One APIRouter per resource; `service.app` is the only place that mounts them."""
+
+from service.routes import arithmetic, generate, health, infogan, interpolate, models
+
+ROUTERS = [models.router, generate.router, interpolate.router, arithmetic.router, infogan.router, health.router]

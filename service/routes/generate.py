@@ -1,0 +1,34 @@
+"""POST /generate: n images from consecutive seeds."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Request, Response
+
+from service import sampling
+from service.deps import StateDep
+from service.responses import SAMPLING_DOCS, encode_b64, headers, json_response, png_response
+from service.schemas import GenerateRequest, GenerateResponse, ImageOut
+
+router = APIRouter(tags=["sampling"])
+
+
+@router.post("/generate", response_model=None, responses=SAMPLING_DOCS["generate"])
+async def generate(body: GenerateRequest, state: StateDep, request: Request) -> Response:
+    """Generate `n` images; image `i` uses seed `seed + i`, so it equals the single image of that seed."""
+    model = state.model(body.model)
+    label = model.resolve_label(body.label, "label")
+    seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
+    draws = [model.draw(s) for s in sampling.seeds_from(seed, body.n)]
+    labels = [label if label is not None else d.label for d in draws]
+    images = await state.sample(request.receive, model, model.feeds_for(draws, label))
+    hdrs = headers(model.name, seed, labels)
+    if body.format == "png":
+        return await png_response(images, body.columns, hdrs)
+    pngs = await encode_b64(images)
+    out = [
+        ImageOut(seed=d.seed, label=lab, class_name=model.class_name(lab), png=png)
+        for d, lab, png in zip(draws, labels, pngs, strict=True)
+    ]
+    return json_response(GenerateResponse(model=model.name, seed=seed, n=body.n, images=out), hdrs)

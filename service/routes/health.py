@@ -1,0 +1,34 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from service.deps import StateDep
+from service.metrics import CONTENT_TYPE
+from service.schemas import HealthStatus
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> HealthStatus:
+    """200 while the process serves HTTP, loaded or not."""
+    return HealthStatus(status="ok")
+
+
+@router.get("/readyz", responses={503: {"model": HealthStatus, "description": "still loading, or nothing served"}})
+async def readyz(state: StateDep) -> JSONResponse:
+    """200 once loading finished with at least one model served; `failed` names models refused."""
+    status = "ready" if state.ready else "loading" if state.loading else "unready"
+    body = HealthStatus(status=status, models=state.registry.names(), failed=state.registry.failed)
+    return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+async def metrics(state: StateDep) -> Response:
+    """Prometheus text exposition of this app's registry."""
+    for name, batcher in state.batchers.items():
+        state.metrics.queue_depth.labels(name).set(batcher.depth)
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE)

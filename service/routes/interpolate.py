@@ -1,0 +1,52 @@
+"""POST /interpolate: frames between the latents of two seeds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from service import sampling
+from service.deps import StateDep
+from service.responses import SAMPLING_DOCS, encode_b64, headers, json_response, png_response
+from service.schemas import FrameOut, InterpolateRequest, InterpolateResponse
+
+router = APIRouter(tags=["sampling"])
+
+
+@router.post("/interpolate", response_model=None, responses=SAMPLING_DOCS["interpolate"])
+async def interpolate(body: InterpolateRequest, state: StateDep, request: Request) -> Response:
+    """Frame k uses t = k/(steps-1); the first and last frames equal /generate of seed_a and seed_b."""
+    model = state.model(body.model)
+    a, b = model.draw(body.seed_a), model.draw(body.seed_b)
+    label_a = model.resolve_label(body.label_a, "label_a")
+    label_b = model.resolve_label(body.label_b, "label_b")
+    if label_a is None:
+        label_a = a.label
+    if label_b is None:
+        label_b = label_a
+    times = sampling.frame_times(body.steps)
+    zs = sampling.interpolate(a.z, b.z, body.steps, body.method)
+    labels = [model.frame_label(label_a, label_b, t) if label_a is not None else None for t in times]  # type: ignore[arg-type]
+    # InfoGAN codes: continuous codes move linearly, the categorical one switches halfway.
+    c_cat = [a.c_cat if t < 0.5 else b.c_cat for t in times]
+    c_cont = [None if a.c_cont is None else sampling.lerp(a.c_cont, b.c_cont, t) for t in times]  # type: ignore[arg-type]
+    images = await state.sample(request.receive, model, model.feeds(zs, labels, c_cat, c_cont))
+    seeds = [body.seed_a, body.seed_b]
+    hdrs = headers(model.name, seeds, [label_a, label_b])
+    if body.format == "png":
+        return await png_response(images, body.columns, hdrs)
+    pngs = await encode_b64(images)
+    frames = []
+    for k, (t, png) in enumerate(zip(times, pngs, strict=True)):
+        label = None if label_a is None else (label_a if t < 0.5 else label_b)
+        seed = body.seed_a if k == 0 else body.seed_b if k == body.steps - 1 else None
+        frames.append(FrameOut(t=t, seed=seed, label=label, class_name=model.class_name(label), png=png))
+    out = InterpolateResponse(
+        model=model.name,
+        method=body.method,
+        seed_a=body.seed_a,
+        seed_b=body.seed_b,
+        label_a=label_a,
+        label_b=label_b,
+        images=frames,
+    )
+    return json_response(out, hdrs)

@@ -1,0 +1,196 @@
+"""Request and response bodies of the HTTP API (named by direction, as in the template).
+
+Requests are strict (no silent "5" → 5 coercion) and forbid unknown keys, so a typo such as
+`"lable"` is a 422 naming the field instead of a silently ignored option.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="0..4294967295")]
+Label = Annotated[int | str, Field(description="class index, or class name from ModelInfo.class_names")]
+Code = Annotated[float, Field(ge=-100.0, le=100.0, allow_inf_nan=False)]
+Format = Literal["png", "json"]
+Columns = Annotated[int | None, Field(None, ge=1, le=256, description="grid columns; default ceil(sqrt(n))")]
+
+
+def _request_config(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+class GenerateRequest(BaseModel):
+    model_config = _request_config(
+        {"model": "mnist-dcgan", "n": 16, "seed": 42, "format": "png"},
+        {"model": "mnist-cgan", "n": 4, "seed": 7, "label": "3", "format": "json"},
+    )
+
+    model: str | None = Field(None, description="a name from /models; absent: the server default")
+    n: int = Field(1, ge=1, le=256, description="images; image i uses seed + i (mod 2^32)")
+    seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
+    label: Label | None = Field(None, description="conditional models only; absent: drawn per image")
+    format: Format = "png"
+    columns: Columns = None
+
+
+class InterpolateRequest(BaseModel):
+    model_config = _request_config(
+        {"model": "mnist-dcgan", "seed_a": 1, "seed_b": 2, "steps": 8, "method": "slerp"},
+        {"model": "mnist-cgan", "seed_a": 1, "seed_b": 2, "label_a": 3, "label_b": 8, "format": "json"},
+    )
+
+    model: str | None = None
+    seed_a: Seed
+    seed_b: Seed
+    label_a: Label | None = Field(None, description="conditional models; absent: drawn from seed_a")
+    label_b: Label | None = Field(None, description="conditional models; absent: label_a")
+    steps: int = Field(8, ge=2, le=64)
+    method: Literal["slerp", "lerp"] = "slerp"
+    format: Format = "png"
+    columns: Columns = None
+
+
+class ArithmeticTerm(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    seeds: list[Seed] = Field(min_length=1, max_length=16, description="exemplars; the term is their mean")
+    weight: float = Field(1.0, ge=-100.0, le=100.0, allow_inf_nan=False)
+    label: Label | None = Field(None, description="conditional models: the label of this term's mean image")
+
+
+class ArithmeticRequest(BaseModel):
+    model_config = _request_config(
+        {
+            "model": "mnist-dcgan",
+            "terms": [{"seeds": [1, 2, 3], "weight": 1}, {"seeds": [4, 5], "weight": -1}, {"seeds": [6]}],
+            "format": "json",
+        },
+        {"model": "mnist-cgan", "terms": [{"seeds": [10], "weight": 1}], "label": 7},
+    )
+
+    model: str | None = None
+    terms: list[ArithmeticTerm] = Field(min_length=1, max_length=8)
+    label: Label | None = Field(
+        None, description="addition: conditional models, label of the result; absent: the first term's"
+    )
+    format: Format = "png"
+
+
+class Sweep(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    code: str = Field(pattern=r"^(categorical|continuous:\d{1,2})$", examples=["categorical", "continuous:0"])
+    values: list[int | Code] = Field(min_length=1, max_length=64)
+
+
+class InfoGANRequest(BaseModel):
+    model_config = _request_config(
+        {"model": "mnist-infogan", "seed": 5, "categorical": 3, "continuous": [0.5, -0.5]},
+        {
+            "model": "mnist-infogan",
+            "seed": 5,
+            "sweep": {"code": "continuous:0", "values": [-2, -1, 0, 1, 2]},
+            "format": "json",
+        },
+    )
+
+    model: str | None = None
+    seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
+    categorical: int | None = Field(None, ge=0, description="absent: drawn from the seed")
+    continuous: list[Code] | None = Field(None, max_length=64, description="absent: drawn from the seed")
+    sweep: Sweep | None = None
+    format: Format = "png"
+    columns: Columns = None
+
+
+class ImageOut(BaseModel):
+    seed: int | None
+    label: int | None = None
+    class_name: str | None = None
+    png: str = Field(description="base64 PNG")
+
+
+class GenerateResponse(BaseModel):
+    model: str
+    seed: int
+    n: int
+    images: list[ImageOut]
+
+
+class FrameOut(ImageOut):
+    t: float
+
+
+class InterpolateResponse(BaseModel):
+    model: str
+    method: str
+    seed_a: int
+    seed_b: int
+    label_a: int | None
+    label_b: int | None
+    images: list[FrameOut]
+
+
+class TermOut(BaseModel):
+    seeds: list[int]
+    weight: float
+    label: int | None
+    png: str = Field(description="base64 PNG of this term's mean latent")
+
+
+class ArithmeticResponse(BaseModel):
+    model: str
+    label: int | None
+    images: list[ImageOut]
+    terms: list[TermOut]
+
+
+class CodeImageOut(ImageOut):
+    categorical: int
+    continuous: list[float]
+
+
+class InfoGANResponse(BaseModel):
+    model: str
+    seed: int
+    sweep: Sweep | None
+    images: list[CodeImageOut]
+
+
+class ImageShape(BaseModel):
+    channels: int
+    height: int
+    width: int
+
+
+class ModelInfo(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    name: str
+    variant: str
+    dataset: str
+    latent_dim: int
+    conditional: bool
+    num_classes: int | None
+    class_names: list[str] | None
+    codes: dict[str, Any] | None
+    label_blend: bool
+    image: ImageShape
+    sha256: str
+    provider: str
+    batch_shapes: Literal["dynamic", "fixed"]
+    opset: int
+    metrics: dict[str, float | None]
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+    default: str | None
+
+
+class HealthStatus(BaseModel):
+    status: Literal["ok", "ready", "loading", "unready"]
+    models: list[str] = []
+    failed: dict[str, str] = {}
