@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from . import evaluate, export, recipes, trainer
+    from .figures import save_loss_curves
 
     models_dir, runs_dir = Path(args.models_dir), Path(args.runs_dir)
     if args.command == "list":
@@ -101,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
             if not args.fresh:
                 t.resume()
             t.fit()
-            from .figures import save_loss_curves
-
+            if t.rank != 0:
+                continue  # under torchrun, rank 0 writes the pictures and the export
             save_loss_curves(t.history, Path("docs/curves") / f"{name}.png", name)
             if args.command == "all":
                 export.export(t.checkpoint_path, models_dir, name)

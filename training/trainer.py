@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import losses
+from . import distributed, losses
 from .data import DATASETS, labelled_subset, load_split, shuffled_batches, to_tensor
 from .models import Discriminator, Generator, ModelConfig
 from .variants import VARIANTS, Variant
@@ -73,7 +73,8 @@ class Trainer:
         images, labels = load_split(Path(cfg.data_dir), cfg.dataset, "train")
         if cfg.limit:
             images, labels = images[: cfg.limit], labels[: cfg.limit]
-        self.device = torch.device(cfg.device)
+        self.rank, self.world, device = distributed.setup(cfg.device)
+        self.device = torch.device(device)
         self.images = to_tensor(images).to(self.device)
         self.labels = torch.from_numpy(labels).to(self.device)
         self.model_config = self.variant.model_config(len(info.class_names), info.channels, info.height)
@@ -84,6 +85,10 @@ class Trainer:
         self.D.apply(init_weights)
         # Averaged weights give steadier samples than the last step's (Yazıcı 2019); this is what we export.
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
+        # The networks as the steps call them: wrapped for gradient averaging under torchrun.
+        self.g_net, self.d_net = distributed.wrap(self.G, self.world), distributed.wrap(self.D, self.world)
+        if self.world > 1:
+            torch.manual_seed(cfg.seed + 1000 * self.rank)  # same initial weights, different noise per rank
         v = self.variant
         self.opt_g = make_optimizer(v, list(self.G.parameters()), v.lr_g)
         self.opt_d = make_optimizer(v, list(self.D.parameters()), v.lr_d)
@@ -136,14 +141,14 @@ class Trainer:
         v, pair = self.variant, losses.LOSSES[self.variant.loss]
         inputs = self.sample_inputs(real.shape[0])
         with torch.no_grad():
-            fake = self.G(**inputs)
+            fake = self.g_net(**inputs)
         fake_label = inputs.get("label")
-        out_real = self.D(real, labels if v.conditional else None)
-        out_fake = self.D(fake, fake_label)
+        out_real = self.d_net(real, labels if v.conditional else None)
+        out_fake = self.d_net(fake, fake_label)
         loss = pair.d(out_real["adv"], out_fake["adv"], v.real_target)
         logs = {"d_adv": loss.item()}
         if v.gp_weight:
-            gp = losses.gradient_penalty(lambda x: self.D(x, fake_label)["adv"], real, fake)
+            gp = losses.gradient_penalty(lambda x: self.d_net(x, fake_label)["adv"], real, fake)
             loss = loss + v.gp_weight * gp
             logs["gp"] = gp.item()
         if v.d_head == "aux":
@@ -152,7 +157,7 @@ class Trainer:
             # Supervised term on the few labelled examples, or on the real batch when every label is known.
             if self.labelled is not None:
                 pick = self.labelled_batch(real.shape[0])
-                logits, targets = self.D(self.images[pick])["class_logits"], self.labels[pick]
+                logits, targets = self.d_net(self.images[pick])["class_logits"], self.labels[pick]
             else:
                 logits, targets = out_real["class_logits"], labels
             sup = losses.class_loss(logits, targets)
@@ -177,10 +182,10 @@ class Trainer:
     def g_step(self, real: torch.Tensor) -> dict[str, float]:
         v, pair = self.variant, losses.LOSSES[self.variant.loss]
         inputs = self.sample_inputs(real.shape[0])
-        out = self.D(self.G(**inputs), inputs.get("label"))
+        out = self.d_net(self.g_net(**inputs), inputs.get("label"))
         if v.feature_matching:
             with torch.no_grad():
-                real_features = self.D(real, None)["features"]
+                real_features = self.d_net(real, None)["features"]
             loss = losses.feature_matching(real_features, out["features"])
         else:
             loss = pair.g(out["adv"])
@@ -206,7 +211,7 @@ class Trainer:
     # --- the loop ---------------------------------------------------------------------------
 
     def batches_per_epoch(self) -> int:
-        return len(self.images) // self.cfg.batch_size
+        return len(self.images) // self.world // self.cfg.batch_size
 
     def fit(self) -> None:
         cfg, per_epoch = self.cfg, self.batches_per_epoch()
@@ -215,12 +220,19 @@ class Trainer:
             total = min(total, cfg.max_steps * self.variant.n_critic)
         self.G.train()
         self.D.train()
-        bar = tqdm(total=total, initial=self.iteration, desc=cfg.model, unit="batch", dynamic_ncols=True)
+        bar = tqdm(
+            total=total,
+            initial=self.iteration,
+            desc=cfg.model,
+            unit="batch",
+            dynamic_ncols=True,
+            disable=self.rank != 0,
+        )
         window: dict[str, list[float]] = {}
         started = time.perf_counter()
         while self.iteration < total:
             epoch, skip = divmod(self.iteration, per_epoch)
-            order = shuffled_batches(len(self.images), cfg.batch_size, cfg.seed, epoch)
+            order = shuffled_batches(len(self.images), cfg.batch_size, cfg.seed, epoch, self.rank, self.world)
             for i, idx in enumerate(order):
                 if i < skip:
                     continue  # resumed mid-epoch: these batches were seen before the checkpoint
@@ -245,6 +257,10 @@ class Trainer:
                 bar.update(1)
         bar.close()
         self.elapsed += time.perf_counter() - started
+        if self.world > 1:
+            log.info("rank %d of %d: weights sha256 %s", self.rank, self.world, distributed.fingerprint(self.G))
+            if not distributed.ranks_agree(self.G, self.world):
+                raise RuntimeError("data-parallel ranks ended with different generator weights")
         if self.variant.d_head == "sgan":
             self.metrics["sgan_test_accuracy"] = self.classify_test_split()
         self.save(self.elapsed)
@@ -269,6 +285,8 @@ class Trainer:
         return self.cfg.run_dir / "checkpoint.pt"
 
     def save(self, elapsed: float) -> None:
+        if self.rank != 0:
+            return  # ranks hold the same weights; one writes them
         self.cfg.run_dir.mkdir(parents=True, exist_ok=True)
         state = {
             "train_config": asdict(self.cfg),
@@ -284,6 +302,7 @@ class Trainer:
             "iteration": self.iteration,
             "epochs": self.iteration / self.batches_per_epoch(),
             "elapsed": elapsed,
+            "world_size": self.world,
             "history": self.history,
             "metrics": self.metrics,
             "rng": torch.get_rng_state(),
