@@ -1,0 +1,260 @@
+"""The batcher at two levels: pure take_batch() on a deque, then the async loop with a fake model."""
+
+import asyncio
+import threading
+from collections import deque
+
+import numpy as np
+import pytest
+
+from service.batcher import (
+    Batcher,
+    BatcherHooks,
+    BatcherStopped,
+    Job,
+    QueueFull,
+    bucket_size,
+    chunk,
+    pad_rows,
+    take_batch,
+)
+
+# ---------- pure parts ----------
+
+
+class _Fut:
+    """Just enough of a future for take_batch."""
+
+    def __init__(self, done: bool = False) -> None:
+        self._done = done
+
+    def done(self) -> bool:
+        return self._done
+
+
+def _job(size: int, done: bool = False) -> Job:
+    return Job({"z": np.zeros((size, 1), np.float32)}, size, _Fut(done), 0.0)  # type: ignore[arg-type]
+
+
+def test_take_batch_fills_up_to_the_limit_in_order():
+    q = deque([_job(3), _job(4), _job(2), _job(1)])
+    assert [j.size for j in take_batch(q, 8)] == [3, 4]
+    assert [j.size for j in q] == [2, 1]  # no skipping ahead: FIFO
+    assert [j.size for j in take_batch(q, 8)] == [2, 1] and not q
+
+
+def test_take_batch_drops_jobs_whose_caller_left():
+    q = deque([_job(5, done=True), _job(2), _job(3, done=True), _job(4)])
+    assert [j.size for j in take_batch(q, 10)] == [2, 4]
+    assert not q
+
+
+def test_take_batch_always_takes_the_first_live_job():
+    q = deque([_job(20), _job(1)])
+    assert [j.size for j in take_batch(q, 8)] == [20]
+    assert take_batch(deque(), 8) == []
+
+
+def test_buckets_padding_and_chunks():
+    assert bucket_size(3, (4, 8)) == 4 and bucket_size(8, (4, 8)) == 8 and bucket_size(9, (4, 8)) == 9
+    assert bucket_size(3, None) == 3
+    padded = pad_rows({"z": np.ones((3, 2), np.float32), "label": np.array([1, 2, 3])}, 5)
+    assert padded["z"].shape == (5, 2) and padded["z"][3:].sum() == 0 and padded["label"].tolist() == [1, 2, 3, 0, 0]
+    parts = chunk({"z": np.arange(10).reshape(10, 1)}, 4)
+    assert [p["z"].ravel().tolist() for p in parts] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+# ---------- the async loop ----------
+
+
+class FakeModel:
+    """Doubles z; records the batch sizes it saw; can be told to block or fail."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.fail = False
+        self.short = False
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        self.gate.wait(5)
+        self.calls.append(len(inputs["z"]))
+        if self.fail:
+            raise RuntimeError("model exploded")
+        return 2 * inputs["z"][: -1 if self.short else None]
+
+
+def _rows(*values: float) -> dict[str, np.ndarray]:
+    return {"z": np.array(values, np.float32).reshape(-1, 1)}
+
+
+def _batcher(model: FakeModel, **kw) -> Batcher:
+    opts = {"max_batch": 4, "max_wait_s": 1000.0, "max_queue": 100} | kw
+    return Batcher(run=model, **opts)
+
+
+def test_a_batch_fires_only_when_full():
+    async def main():
+        model = FakeModel()
+        b = _batcher(model, max_batch=3)
+        await b.start()
+        t1 = asyncio.create_task(b.submit(_rows(1)))
+        t2 = asyncio.create_task(b.submit(_rows(2)))
+        done, _ = await asyncio.wait([t1, t2], timeout=0.1)
+        assert not done and model.calls == []
+        t3 = asyncio.create_task(b.submit(_rows(3)))
+        results = await asyncio.gather(t1, t2, t3)
+        await b.stop()
+        return model.calls, [r.ravel().tolist() for r in results]
+
+    calls, results = asyncio.run(main())
+    assert calls == [3] and results == [[2.0], [4.0], [6.0]]
+
+
+def test_a_partial_batch_fires_after_max_wait():
+    async def main():
+        model = FakeModel()
+        b = _batcher(model, max_batch=64, max_wait_s=0.02)
+        await b.start()
+        out = await asyncio.gather(b.submit(_rows(1, 2)), b.submit(_rows(3)))
+        await b.stop()
+        return model.calls, out
+
+    calls, out = asyncio.run(main())
+    assert calls == [3] and out[0].ravel().tolist() == [2, 4] and out[1].ravel().tolist() == [6]
+
+
+def test_large_requests_are_chunked_and_reassembled_in_order():
+    async def main():
+        model = FakeModel()
+        b = _batcher(model, max_batch=4, max_wait_s=0.0)
+        await b.start()
+        out = await b.submit(_rows(*range(10)))
+        await b.stop()
+        return model.calls, out
+
+    calls, out = asyncio.run(main())
+    assert calls == [4, 4, 2] and out.ravel().tolist() == [2 * i for i in range(10)]
+
+
+def test_a_model_error_reaches_every_job_of_the_batch():
+    async def main():
+        model = FakeModel()
+        model.fail = True
+        b = _batcher(model, max_batch=2)
+        await b.start()
+        results = await asyncio.gather(b.submit(_rows(1)), b.submit(_rows(2)), return_exceptions=True)
+        await b.stop()
+        return results
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, RuntimeError) and "exploded" in str(r) for r in results)
+
+
+def test_a_wrong_row_count_is_an_error_not_a_misaligned_answer():
+    async def main():
+        model = FakeModel()
+        model.short = True
+        b = _batcher(model, max_batch=2)
+        await b.start()
+        results = await asyncio.gather(b.submit(_rows(1)), b.submit(_rows(2)), return_exceptions=True)
+        await b.stop()
+        return results
+
+    assert all(isinstance(r, RuntimeError) and "rows" in str(r) for r in asyncio.run(main()))
+
+
+def test_queue_bound_refuses_at_once_but_an_empty_queue_takes_anything():
+    async def main():
+        model = FakeModel()
+        model.gate.clear()  # hold the first batch in the model
+        b = _batcher(model, max_batch=2, max_wait_s=0.0, max_queue=3)
+        await b.start()
+        big = asyncio.create_task(b.submit(_rows(*range(6))))  # larger than the bound, queue empty: accepted
+        await asyncio.sleep(0.05)  # first chunk of 2 is in the model, 4 images wait
+        assert b.depth == 4
+        with pytest.raises(QueueFull):
+            await b.submit(_rows(9))
+        model.gate.set()
+        out = await big
+        await b.stop()
+        return out
+
+    assert asyncio.run(main()).ravel().tolist() == [0, 2, 4, 6, 8, 10]
+
+
+def test_jobs_of_callers_that_left_are_dropped_before_batching():
+    async def main():
+        model = FakeModel()
+        b = _batcher(model, max_batch=3)
+        await b.start()
+        gone = asyncio.create_task(b.submit(_rows(100, 101)))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        out = await asyncio.gather(b.submit(_rows(1)), b.submit(_rows(2)), b.submit(_rows(3)))
+        await b.stop()
+        return model.calls, out
+
+    calls, out = asyncio.run(main())
+    assert calls == [3] and [o.item() for o in out] == [2, 4, 6]
+
+
+def test_stop_fails_pending_jobs_and_submit_needs_start():
+    async def main():
+        model = FakeModel()
+        b = _batcher(model)
+        with pytest.raises(BatcherStopped):
+            await b.submit(_rows(1))
+        await b.start()
+        pending = asyncio.create_task(b.submit(_rows(1)))
+        await asyncio.sleep(0.01)
+        await b.stop()
+        with pytest.raises(BatcherStopped):
+            await pending
+        assert not b.running
+
+    asyncio.run(main())
+
+
+def test_fixed_buckets_pad_the_model_input_and_trim_the_output():
+    async def main():
+        model = FakeModel()
+        b = _batcher(model, max_batch=8, max_wait_s=0.0, buckets=(8,))
+        await b.start()
+        out = await b.submit(_rows(1, 2, 3))
+        await b.stop()
+        return model.calls, out
+
+    calls, out = asyncio.run(main())
+    assert calls == [8] and out.ravel().tolist() == [2, 4, 6]
+
+
+def test_hooks_see_batches_and_queue_depth():
+    seen: dict[str, list] = {"batch": [], "depth": []}
+    hooks = BatcherHooks(
+        on_batch=lambda n, s: seen["batch"].append((n, s >= 0)), on_depth=lambda d: seen["depth"].append(d)
+    )
+
+    async def main():
+        b = _batcher(FakeModel(), max_batch=2, hooks=hooks)
+        await b.start()
+        await asyncio.gather(b.submit(_rows(1)), b.submit(_rows(2)))
+        await b.stop()
+
+    asyncio.run(main())
+    assert seen["batch"] == [(2, True)]
+    assert 2 in seen["depth"] and seen["depth"][-1] == 0
+
+
+def test_inputs_must_share_one_batch_size():
+    async def main():
+        b = _batcher(FakeModel())
+        await b.start()
+        try:
+            with pytest.raises(ValueError):
+                await b.submit({"z": np.zeros((2, 1), np.float32), "label": np.zeros(3, np.int64)})
+        finally:
+            await b.stop()
+
+    asyncio.run(main())

@@ -1,0 +1,60 @@
+"""GAN_* environment settings: parsing, bounds, caching; the app factory is cheap and repeatable."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from service.app import create_app
+from service.settings import Settings, get_settings
+
+
+def test_defaults():
+    s = Settings(_env_file=None)
+    assert s.models_dir == Path("exported_models") and (s.host, s.port) == ("0.0.0.0", 8000)
+    assert s.provider == "auto" and s.default_model is None and s.intra_op_threads() >= 1
+
+
+def test_env_vars_with_prefix(monkeypatch):
+    monkeypatch.setenv("GAN_PORT", "9001")
+    monkeypatch.setenv("GAN_MAX_BATCH", "32")
+    monkeypatch.setenv("GAN_MAX_WAIT_MS", "2.5")
+    monkeypatch.setenv("GAN_PROVIDER", "cpu")
+    monkeypatch.setenv("GAN_THREADS", "3")
+    monkeypatch.setenv("GAN_MODELS_DIR", "/models")
+    s = Settings()
+    assert (s.port, s.max_batch, s.max_wait_ms, s.provider) == (9001, 32, 2.5, "cpu")
+    assert s.intra_op_threads() == 3 and s.models_dir == Path("/models")
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [("GAN_PORT", "70000"), ("GAN_MAX_BATCH", "0"), ("GAN_PROVIDER", "tpu"), ("GAN_QUEUE_IMAGES", "x")],
+)
+def test_bad_values_fail_naming_the_field(monkeypatch, var, value):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ValidationError) as err:
+        Settings()
+    assert var.removeprefix("GAN_").lower() in str(err.value)
+
+
+def test_get_settings_is_cached():
+    get_settings.cache_clear()
+    try:
+        assert get_settings() is get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_apps_are_independent_and_load_nothing_until_started(tmp_path):
+    a = create_app(Settings(models_dir=tmp_path))
+    b = create_app(Settings(models_dir=tmp_path))  # per-app metrics registries: no duplicate timeseries
+    assert a.state.service is not b.state.service
+    assert a.state.service.loading and not a.state.service.registry.models
+
+
+def test_the_service_never_imports_torch():
+    code = "import sys, service.app, service.__main__; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
