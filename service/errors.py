@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,13 @@ async def _input_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 without echoing the input, which may be huge or not JSON-encodable (NaN)."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=404)
 
@@ -74,6 +82,7 @@ async def _server_bug(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map the service's exceptions to responses; the `Exception` entry is the 500 catch-all."""
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ModelNotFound, _not_found)
     app.add_exception_handler(Unavailable, _unavailable)

