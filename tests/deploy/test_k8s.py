@@ -41,7 +41,9 @@ def test_base_resource_validates(path):
 
 def test_gpu_overlay_validates():
     overlay = load(K8S / "overlays" / "gpu" / "kustomization.yaml")
-    deployment = merge(load(K8S / "base" / "deployment.yaml"), load(K8S / "overlays" / "gpu" / overlay["patches"][0]["path"]))
+    deployment = merge(
+        load(K8S / "base" / "deployment.yaml"), load(K8S / "overlays" / "gpu" / overlay["patches"][0]["path"])
+    )
     kubernetes_validate.validate(deployment, VERSION, strict=True)
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
