@@ -1,0 +1,5 @@
+"""Python client and `gan` command line for the GAN sampling service."""
+
+from .client import AsyncGanClient, GanClient, GanError
+
+__all__ = ["AsyncGanClient", "GanClient", "GanError"]

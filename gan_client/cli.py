@@ -1,0 +1,120 @@
+"""`gan`: sample from the service from a shell. Errors from the server are printed as the server said them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .client import DEFAULT_URL, GanClient, GanError, Term
+
+
+def label(text: str) -> int | str:
+    """A class index when it is a number, else a class name."""
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def term(text: str) -> Term:
+    """`SEEDS[:WEIGHT[:LABEL]]`, e.g. `1,2,3:1` or `4,5:-1:7`."""
+    seeds, _, rest = text.partition(":")
+    weight, _, lab = rest.partition(":")
+    out: Term = {"seeds": [int(s) for s in seeds.split(",")], "weight": float(weight or 1)}
+    if lab:
+        out["label"] = label(lab)
+    return out
+
+
+def sweep(text: str) -> dict[str, Any]:
+    """`CODE=V1,V2,...`, e.g. `continuous:0=-1,0,1` or `categorical=0,1,2`."""
+    code, _, values = text.partition("=")
+    return {"code": code, "values": [float(v) if "." in v else int(v) for v in values.split(",")]}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gan", description=__doc__)
+    p.add_argument("--url", default=DEFAULT_URL, help="service address (env GAN_URL)")
+    p.add_argument("--api-key", help="sent as a bearer token")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("models", help="list the served models")
+
+    def sampling(name: str, help: str) -> argparse.ArgumentParser:
+        s = sub.add_parser(name, help=help)
+        s.add_argument("--model", help="default: the server's")
+        s.add_argument("-o", "--output", type=Path, help="write the PNG here (default: stdout)")
+        s.add_argument("--json", action="store_true", help="print the JSON response instead of a PNG")
+        return s
+
+    s = sampling("sample", "images from a seed (and a label)")
+    s.add_argument("--seed", type=int)
+    s.add_argument("-n", type=int, default=1)
+    s.add_argument("--label", type=label)
+    s.add_argument("--columns", type=int)
+    s = sampling("interpolate", "a walk between the latents of two seeds")
+    s.add_argument("--seed-a", type=int, required=True)
+    s.add_argument("--seed-b", type=int, required=True)
+    s.add_argument("--label-a", type=label)
+    s.add_argument("--label-b", type=label)
+    s.add_argument("--steps", type=int, default=8)
+    s.add_argument("--method", choices=["slerp", "lerp"], default="slerp")
+    s = sampling("arithmetic", "latent vector arithmetic over means of seeds")
+    s.add_argument("--term", type=term, action="append", required=True, help="SEEDS[:WEIGHT[:LABEL]], repeatable")
+    s.add_argument("--label", type=label, help="label of the result (conditional models)")
+    s = sampling("infogan", "InfoGAN's codes, fixed or swept")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--categorical", type=int)
+    s.add_argument("--continuous", type=float, nargs="+")
+    s.add_argument("--sweep", type=sweep, help="CODE=V1,V2,... e.g. continuous:0=-1,0,1")
+    return p
+
+
+def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] | list[dict[str, Any]]:
+    fmt = "json" if getattr(args, "json", False) else "png"
+    if args.command == "models":
+        return client.models()
+    if args.command == "sample":
+        return client.generate(args.model, args.n, args.seed, args.label, fmt, args.columns)
+    if args.command == "interpolate":
+        return client.interpolate(
+            args.seed_a, args.seed_b, args.model, args.label_a, args.label_b, args.steps, args.method, fmt
+        )
+    if args.command == "arithmetic":
+        return client.arithmetic(args.term, args.model, args.label, fmt)
+    return client.infogan(args.model, args.seed, args.categorical, args.continuous, args.sweep, fmt)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        with GanClient(args.url, args.api_key) as client:
+            result = run(args, client)
+    except GanError as e:
+        print(f"error: the server answered {e.status}: {e.detail}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as e:
+        print(f"error: cannot reach {args.url}: {e}", file=sys.stderr)
+        return 1
+    if isinstance(result, bytes):
+        if args.output:
+            args.output.write_bytes(result)
+            print(f"wrote {args.output} ({len(result)} bytes)", file=sys.stderr)
+        else:
+            sys.stdout.buffer.write(result)
+        return 0
+    if args.command == "models":
+        for m in result:
+            print(f"{m['name']:18s} {m['variant']:9s} {m['dataset']:14s} provider={m.get('provider')}")
+        return 0
+    text = json.dumps(result, indent=2)
+    if args.output:
+        args.output.write_text(text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

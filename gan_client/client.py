@@ -1,0 +1,233 @@
+"""Typed sync and async clients over the HTTP contract (docs/API.md).
+
+Both build the same request bodies (`*_body` functions) and differ only in transport. Sampling methods
+return PNG bytes for `format="png"` and the decoded JSON for `format="json"`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal, TypedDict
+
+import httpx
+
+Format = Literal["png", "json"]
+DEFAULT_URL = os.environ.get("GAN_URL", "http://localhost:8000")
+
+
+class Term(TypedDict, total=False):
+    seeds: list[int]
+    weight: float
+    label: int | str
+
+
+class GanError(Exception):
+    """The server refused a request; `status` and `detail` are what it said."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status, self.detail = status, detail
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    """The request body without the fields left at None, so the server applies its defaults."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _result(response: httpx.Response, fmt: Format) -> bytes | dict[str, Any]:
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail")
+        except ValueError:
+            detail = response.text
+        raise GanError(response.status_code, detail)
+    return response.content if fmt == "png" else response.json()
+
+
+def _headers(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+class _Bodies:
+    """Request bodies of the sampling endpoints, shared by both clients."""
+
+    @staticmethod
+    def generate(
+        model: str | None, n: int, seed: int | None, label: int | str | None, fmt: Format, columns: int | None
+    ) -> dict[str, Any]:
+        return _body(model=model, n=n, seed=seed, label=label, format=fmt, columns=columns)
+
+    @staticmethod
+    def interpolate(
+        model: str | None,
+        seed_a: int,
+        seed_b: int,
+        label_a: int | str | None,
+        label_b: int | str | None,
+        steps: int,
+        method: str,
+        fmt: Format,
+    ) -> dict[str, Any]:
+        return _body(
+            model=model,
+            seed_a=seed_a,
+            seed_b=seed_b,
+            label_a=label_a,
+            label_b=label_b,
+            steps=steps,
+            method=method,
+            format=fmt,
+        )
+
+    @staticmethod
+    def arithmetic(model: str | None, terms: list[Term], label: int | str | None, fmt: Format) -> dict[str, Any]:
+        return _body(model=model, terms=terms, label=label, format=fmt)
+
+    @staticmethod
+    def infogan(
+        model: str | None,
+        seed: int | None,
+        categorical: int | None,
+        continuous: list[float] | None,
+        sweep: dict[str, Any] | None,
+        fmt: Format,
+    ) -> dict[str, Any]:
+        return _body(model=model, seed=seed, categorical=categorical, continuous=continuous, sweep=sweep, format=fmt)
+
+
+class GanClient:
+    """Blocking client: `GanClient().generate(model="mnist-cgan", label=7, seed=1, n=16)` → PNG bytes."""
+
+    def __init__(self, url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 60.0) -> None:
+        self._http = httpx.Client(base_url=url, headers=_headers(api_key), timeout=timeout)
+
+    def __enter__(self) -> GanClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _get(self, path: str) -> dict[str, Any]:
+        return _result(self._http.get(path), "json")  # type: ignore[return-value]
+
+    def _post(self, path: str, body: dict[str, Any]) -> bytes | dict[str, Any]:
+        return _result(self._http.post(path, json=body), body["format"])
+
+    def models(self) -> list[dict[str, Any]]:
+        return self._get("/models")["models"]
+
+    def model(self, name: str) -> dict[str, Any]:
+        return self._get(f"/models/{name}")
+
+    def generate(
+        self,
+        model: str | None = None,
+        n: int = 1,
+        seed: int | None = None,
+        label: int | str | None = None,
+        format: Format = "png",
+        columns: int | None = None,
+    ) -> bytes | dict[str, Any]:
+        return self._post("/generate", _Bodies.generate(model, n, seed, label, format, columns))
+
+    def interpolate(
+        self,
+        seed_a: int,
+        seed_b: int,
+        model: str | None = None,
+        label_a: int | str | None = None,
+        label_b: int | str | None = None,
+        steps: int = 8,
+        method: str = "slerp",
+        format: Format = "png",
+    ) -> bytes | dict[str, Any]:
+        body = _Bodies.interpolate(model, seed_a, seed_b, label_a, label_b, steps, method, format)
+        return self._post("/interpolate", body)
+
+    def arithmetic(
+        self, terms: list[Term], model: str | None = None, label: int | str | None = None, format: Format = "png"
+    ) -> bytes | dict[str, Any]:
+        return self._post("/arithmetic", _Bodies.arithmetic(model, terms, label, format))
+
+    def infogan(
+        self,
+        model: str | None = None,
+        seed: int | None = None,
+        categorical: int | None = None,
+        continuous: list[float] | None = None,
+        sweep: dict[str, Any] | None = None,
+        format: Format = "png",
+    ) -> bytes | dict[str, Any]:
+        return self._post("/infogan", _Bodies.infogan(model, seed, categorical, continuous, sweep, format))
+
+
+class AsyncGanClient:
+    """The same calls for asyncio: `await AsyncGanClient().generate(...)`."""
+
+    def __init__(self, url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 60.0) -> None:
+        self._http = httpx.AsyncClient(base_url=url, headers=_headers(api_key), timeout=timeout)
+
+    async def __aenter__(self) -> AsyncGanClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _get(self, path: str) -> dict[str, Any]:
+        return _result(await self._http.get(path), "json")  # type: ignore[return-value]
+
+    async def _post(self, path: str, body: dict[str, Any]) -> bytes | dict[str, Any]:
+        return _result(await self._http.post(path, json=body), body["format"])
+
+    async def models(self) -> list[dict[str, Any]]:
+        return (await self._get("/models"))["models"]
+
+    async def model(self, name: str) -> dict[str, Any]:
+        return await self._get(f"/models/{name}")
+
+    async def generate(
+        self,
+        model: str | None = None,
+        n: int = 1,
+        seed: int | None = None,
+        label: int | str | None = None,
+        format: Format = "png",
+        columns: int | None = None,
+    ) -> bytes | dict[str, Any]:
+        return await self._post("/generate", _Bodies.generate(model, n, seed, label, format, columns))
+
+    async def interpolate(
+        self,
+        seed_a: int,
+        seed_b: int,
+        model: str | None = None,
+        label_a: int | str | None = None,
+        label_b: int | str | None = None,
+        steps: int = 8,
+        method: str = "slerp",
+        format: Format = "png",
+    ) -> bytes | dict[str, Any]:
+        body = _Bodies.interpolate(model, seed_a, seed_b, label_a, label_b, steps, method, format)
+        return await self._post("/interpolate", body)
+
+    async def arithmetic(
+        self, terms: list[Term], model: str | None = None, label: int | str | None = None, format: Format = "png"
+    ) -> bytes | dict[str, Any]:
+        return await self._post("/arithmetic", _Bodies.arithmetic(model, terms, label, format))
+
+    async def infogan(
+        self,
+        model: str | None = None,
+        seed: int | None = None,
+        categorical: int | None = None,
+        continuous: list[float] | None = None,
+        sweep: dict[str, Any] | None = None,
+        format: Format = "png",
+    ) -> bytes | dict[str, Any]:
+        return await self._post("/infogan", _Bodies.infogan(model, seed, categorical, continuous, sweep, format))
