@@ -79,7 +79,8 @@ class LoadedModel:
 
     def run(self, inputs: Inputs) -> np.ndarray:
         """One ORT run (called from the batcher's inference thread)."""
-        return self.session.run([self.output_name], inputs)[0]
+        out: np.ndarray = self.session.run([self.output_name], inputs)[0]
+        return out
 
     def draw(self, seed: int) -> sampling.Draw:
         """Everything the seed determines for this model (noise, label, codes)."""
@@ -113,7 +114,7 @@ class LoadedModel:
         return a if t < 0.5 else b
 
     def _one_hot(self, label: int) -> np.ndarray:
-        v = np.zeros(self.manifest.labels().__len__(), dtype=np.float32)
+        v = np.zeros(len(self.manifest.labels()), dtype=np.float32)
         v[label] = 1.0
         return v
 
@@ -130,14 +131,16 @@ class LoadedModel:
         if m.conditional:
             assert labels is not None and all(x is not None for x in labels), "conditional model needs labels"
             if m.label_blend:
-                rows = [x if isinstance(x, np.ndarray) else self._one_hot(int(x)) for x in labels]  # type: ignore[arg-type]
+                rows = [x if isinstance(x, np.ndarray) else self._one_hot(int(x or 0)) for x in labels]
                 out["label"] = np.stack(rows).astype(np.float32)
             else:
                 out["label"] = np.asarray(labels, dtype=np.int64)
         if m.codes is not None:
             assert c_cat is not None and c_cont is not None, "InfoGAN model needs codes"
+            conts = [c for c in c_cont if c is not None]
+            assert len(conts) == len(c_cont), "InfoGAN model needs c_cont for every image"
             out["c_cat"] = np.asarray(c_cat, dtype=np.int64)
-            out["c_cont"] = np.stack(c_cont).astype(np.float32, copy=False)  # type: ignore[arg-type]
+            out["c_cont"] = np.stack(conts).astype(np.float32, copy=False)
         return out
 
     def feeds_for(self, draws: Sequence[sampling.Draw], label: int | None = None) -> Inputs:

@@ -93,7 +93,7 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     so = np.sin(omega)
     if so < _SLERP_EPS:
         return lerp(a, b, t)
-    mixed = (np.sin((1.0 - t) * omega) / so) * a64 + (np.sin(t * omega) / so) * b64
+    mixed: np.ndarray = (np.sin((1.0 - t) * omega) / so) * a64 + (np.sin(t * omega) / so) * b64
     return mixed.astype(np.float32)
 
 
@@ -112,7 +112,8 @@ def mean_latent(zs: Sequence[np.ndarray]) -> np.ndarray:
         raise ValueError("mean_latent needs at least one latent")
     if len(zs) == 1:
         return zs[0]
-    return np.mean(np.stack(zs).astype(np.float64), axis=0).astype(np.float32)
+    mean: np.ndarray = np.mean(np.stack(zs).astype(np.float64), axis=0)
+    return mean.astype(np.float32)
 
 
 def combine(terms: Sequence[tuple[float, np.ndarray]]) -> np.ndarray:

@@ -23,15 +23,15 @@ class Settings(BaseSettings):
     models_dir: Path = Path("exported_models")  # one folder per model: manifest.json + model.onnx
     default_model: str | None = None  # None: the first served model by name
     host: str = "0.0.0.0"  # the container must listen on every interface
-    port: int = Field(8000, ge=0, le=65535)  # 0: let the OS pick (tests)
-    max_batch: int = Field(64, ge=1, le=1024)  # images per ORT run; larger requests are chunked
-    max_wait_ms: float = Field(5.0, ge=0.0, le=1000.0)  # how long the oldest image waits for company
-    queue_images: int = Field(1024, ge=1)  # images waiting per model before new requests get 503
-    threads: int = Field(0, ge=0, le=256)  # ORT intra-op threads; 0: the CPUs this process may use
+    port: int = Field(default=8000, ge=0, le=65535)  # 0: let the OS pick (tests)
+    max_batch: int = Field(default=64, ge=1, le=1024)  # images per ORT run; larger requests are chunked
+    max_wait_ms: float = Field(default=5.0, ge=0.0, le=1000.0)  # how long the oldest image waits for company
+    queue_images: int = Field(default=1024, ge=1)  # images waiting per model before new requests get 503
+    threads: int = Field(default=0, ge=0, le=256)  # ORT intra-op threads; 0: the CPUs this process may use
     provider: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when a session really runs on it
     batch_shapes: Literal["auto", "dynamic", "fixed"] = "auto"  # auto: probe batch-size invariance
-    max_body_bytes: int = Field(65536, ge=1024)  # larger request bodies get 413
-    warmup_delay_s: float = Field(0.0, ge=0.0, le=600.0)  # artificial delay before loading (tests)
+    max_body_bytes: int = Field(default=65536, ge=1024)  # larger request bodies get 413
+    warmup_delay_s: float = Field(default=0.0, ge=0.0, le=600.0)  # artificial delay before loading (tests)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def intra_op_threads(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
@@ -21,7 +23,9 @@ async def healthz() -> HealthStatus:
 @router.get("/readyz", responses={503: {"model": HealthStatus, "description": "still loading, or nothing served"}})
 async def readyz(state: StateDep) -> JSONResponse:
     """200 once loading finished with at least one model served; `failed` names models refused."""
-    status = "ready" if state.ready else "loading" if state.loading else "unready"
+    status: Literal["ready", "loading", "unready"] = (
+        "ready" if state.ready else "loading" if state.loading else "unready"
+    )
     body = HealthStatus(status=status, models=state.registry.names(), failed=state.registry.failed)
     return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
 

@@ -25,10 +25,10 @@ async def interpolate(body: InterpolateRequest, state: StateDep, request: Reques
         label_b = label_a
     times = sampling.frame_times(body.steps)
     zs = sampling.interpolate(a.z, b.z, body.steps, body.method)
-    labels = [model.frame_label(label_a, label_b, t) if label_a is not None else None for t in times]  # type: ignore[arg-type]
+    labels = [None if label_a is None or label_b is None else model.frame_label(label_a, label_b, t) for t in times]
     # InfoGAN codes: continuous codes move linearly, the categorical one switches halfway.
     c_cat = [a.c_cat if t < 0.5 else b.c_cat for t in times]
-    c_cont = [None if a.c_cont is None else sampling.lerp(a.c_cont, b.c_cont, t) for t in times]  # type: ignore[arg-type]
+    c_cont = [None if a.c_cont is None or b.c_cont is None else sampling.lerp(a.c_cont, b.c_cont, t) for t in times]
     images = await state.sample(request.receive, model, model.feeds(zs, labels, c_cat, c_cont))
     seeds = [body.seed_a, body.seed_b]
     hdrs = headers(model.name, seeds, [label_a, label_b])

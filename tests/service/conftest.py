@@ -47,6 +47,7 @@ def tiny_generator(
     size: int = 8,
     num_classes: int | None = None,
     codes: tuple[int, int] | None = None,
+    blend: bool = False,
     seed: int = 0,
 ) -> None:
     """z (+ label embedding, + InfoGAN code projections) → Gemm → Tanh → Reshape (N, C, size, size)."""
@@ -60,9 +61,14 @@ def tiny_generator(
     ]
     nodes, h = [], "z"
     if num_classes:
-        inputs.append(helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]))
         inits.append(_tensor("E", rng.normal(0, 1.0, (num_classes, latent_dim)).astype(np.float32)))
-        nodes += [helper.make_node("Gather", ["E", "label"], ["emb"]), helper.make_node("Add", [h, "emb"], ["zl"])]
+        if blend:  # a class vector: one-hot or a mixture
+            inputs.append(helper.make_tensor_value_info("label", TensorProto.FLOAT, ["N", num_classes]))
+            nodes.append(helper.make_node("MatMul", ["label", "E"], ["emb"]))
+        else:
+            inputs.append(helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]))
+            nodes.append(helper.make_node("Gather", ["E", "label"], ["emb"]))
+        nodes.append(helper.make_node("Add", [h, "emb"], ["zl"]))
         h = "zl"
     if codes:
         n_cat, k = codes
@@ -97,9 +103,11 @@ def tiny_generator(
 def tiny_manifest(name: str, onnx_path: Path, **kw: Any) -> dict[str, Any]:
     """A manifest as training writes it (exported_models/README.md) for `tiny_generator(**kw)`."""
     latent, channels, size = kw.get("latent_dim", 8), kw.get("channels", 1), kw.get("size", 8)
-    num_classes, codes = kw.get("num_classes"), kw.get("codes")
+    num_classes, codes, blend = kw.get("num_classes"), kw.get("codes"), kw.get("blend", False)
     inputs = [{"name": "z", "dtype": "float32", "shape": ["N", latent]}]
-    if num_classes:
+    if num_classes and blend:
+        inputs.append({"name": "label", "dtype": "float32", "shape": ["N", num_classes]})
+    elif num_classes:
         inputs.append({"name": "label", "dtype": "int64", "shape": ["N"]})
     if codes:
         inputs += [
@@ -116,7 +124,7 @@ def tiny_manifest(name: str, onnx_path: Path, **kw: Any) -> dict[str, Any]:
         "num_classes": num_classes,
         "class_names": [f"c{i}" for i in range(num_classes)] if num_classes else None,
         "codes": {"categorical": [codes[0]], "continuous": codes[1]} if codes else None,
-        "label_blend": False,
+        "label_blend": blend,
         "image": {"channels": channels, "height": size, "width": size},
         "inputs": inputs,
         "outputs": [{"name": "image", "dtype": "float32", "shape": ["N", channels, size, size]}],

@@ -100,3 +100,18 @@ def test_unconditional_models_take_no_label(tiny_models_dir):
         model.resolve_label(0, "label")
     out = model.run(model.feeds_for([model.draw(0)]))
     assert out.shape == (1, 1, 8, 8) and np.all(np.abs(out) <= 1)
+
+
+def test_label_blend_models_take_class_mixtures(tmp_path):
+    model = _load(write_tiny_model(tmp_path, "blend", num_classes=4, blend=True))
+    assert model.manifest.label_blend
+    mid = model.frame_label(1, 3, 0.25)
+    assert isinstance(mid, np.ndarray) and mid.tolist() == [0.0, 0.75, 0.0, 0.25]
+    feeds = model.feeds([model.draw(0).z] * 2, [2, mid])
+    assert feeds["label"].dtype == np.float32 and feeds["label"][0].tolist() == [0, 0, 1, 0]
+    out = model.run(feeds)
+    assert out.shape == (2, 1, 8, 8)
+    first = model.feeds_for([model.draw(0)], label=1)
+    assert np.array_equal(
+        model.run(first)[0], model.run(model.feeds([model.draw(0).z], [model.frame_label(1, 3, 0.0)]))[0]
+    )
