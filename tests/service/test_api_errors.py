@@ -2,6 +2,9 @@
 
 import asyncio
 import json
+import re
+import socket
+import time
 
 import httpx
 import pytest
@@ -165,3 +168,31 @@ def test_overload_is_503_with_retry_after(server):
     for r in responses:
         if r.status_code == 503:
             assert int(r.headers["retry-after"]) >= 1 and "queue full" in r.json()["detail"]
+
+
+def test_work_of_a_client_that_left_is_dropped(server, client):
+    """A client that hangs up mid-request gets its queued chunks dropped (logged as 499)."""
+    name = server.find("unconditional")["name"]
+    host, port = server.url.removeprefix("http://").split(":")
+    body = json.dumps({"model": name, "seed": 1, "n": 256}).encode()
+    head = (
+        f"POST /generate HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    images_before = _images_run(client)
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(head.encode() + body)
+        time.sleep(0.01)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if '"status": 499' in server.log.read_text():
+            break
+        time.sleep(0.05)
+    assert '"status": 499' in server.log.read_text()
+    time.sleep(0.2)
+    assert _images_run(client) - images_before < 256
+
+
+def _images_run(client) -> float:
+    text = client.get("/metrics").text
+    return sum(float(v) for v in re.findall(r"^gan_batch_size_images_sum\{[^}]*\} (\S+)$", text, re.M))
