@@ -112,7 +112,26 @@ class ImageOut(BaseModel):
     png: str = Field(description="base64 PNG")
 
 
+_PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
+
+
 class GenerateResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "mnist-cgan",
+                    "seed": 7,
+                    "n": 2,
+                    "images": [
+                        {"seed": 7, "label": 3, "class_name": "3", "png": _PNG_B64},
+                        {"seed": 8, "label": 3, "class_name": "3", "png": _PNG_B64},
+                    ],
+                }
+            ]
+        }
+    )
+
     model: str
     seed: int
     n: int
@@ -124,6 +143,26 @@ class FrameOut(ImageOut):
 
 
 class InterpolateResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "mnist-dcgan",
+                    "method": "slerp",
+                    "seed_a": 1,
+                    "seed_b": 2,
+                    "label_a": None,
+                    "label_b": None,
+                    "images": [
+                        {"t": 0.0, "seed": 1, "label": None, "class_name": None, "png": _PNG_B64},
+                        {"t": 0.5, "seed": None, "label": None, "class_name": None, "png": _PNG_B64},
+                        {"t": 1.0, "seed": 2, "label": None, "class_name": None, "png": _PNG_B64},
+                    ],
+                }
+            ]
+        }
+    )
+
     model: str
     method: str
     seed_a: int
@@ -141,6 +180,22 @@ class TermOut(BaseModel):
 
 
 class ArithmeticResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "mnist-dcgan",
+                    "label": None,
+                    "images": [{"seed": None, "label": None, "class_name": None, "png": _PNG_B64}],
+                    "terms": [
+                        {"seeds": [1, 2, 3], "weight": 1.0, "label": None, "png": _PNG_B64},
+                        {"seeds": [4, 5], "weight": -1.0, "label": None, "png": _PNG_B64},
+                    ],
+                }
+            ]
+        }
+    )
+
     model: str
     label: int | None
     images: list[ImageOut]
@@ -153,6 +208,36 @@ class CodeImageOut(ImageOut):
 
 
 class InfoGANResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "mnist-infogan",
+                    "seed": 5,
+                    "sweep": {"code": "categorical", "values": [0, 1]},
+                    "images": [
+                        {
+                            "seed": 5,
+                            "label": None,
+                            "class_name": None,
+                            "categorical": 0,
+                            "continuous": [0.1, -0.4],
+                            "png": _PNG_B64,
+                        },
+                        {
+                            "seed": 5,
+                            "label": None,
+                            "class_name": None,
+                            "categorical": 1,
+                            "continuous": [0.1, -0.4],
+                            "png": _PNG_B64,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     model: str
     seed: int
     sweep: Sweep | None
@@ -165,8 +250,27 @@ class ImageShape(BaseModel):
     width: int
 
 
+_MODEL_INFO_EXAMPLE: dict[str, Any] = {
+    "name": "mnist-cgan",
+    "variant": "cgan",
+    "dataset": "mnist",
+    "latent_dim": 100,
+    "conditional": True,
+    "num_classes": 10,
+    "class_names": [str(i) for i in range(10)],
+    "codes": None,
+    "label_blend": False,
+    "image": {"channels": 1, "height": 28, "width": 28},
+    "sha256": "3545f85048b7ead8f3f50fc85fe0ffa62bae3cdaa44674af4f6792f5b69bc153",
+    "provider": "CPUExecutionProvider",
+    "batch_shapes": "dynamic",
+    "opset": 18,
+    "metrics": {"fid": 3.1, "label_accuracy": 0.99},
+}
+
+
 class ModelInfo(BaseModel):
-    model_config = ConfigDict(protected_namespaces=())
+    model_config = ConfigDict(protected_namespaces=(), json_schema_extra={"examples": [_MODEL_INFO_EXAMPLE]})
 
     name: str
     variant: str
@@ -186,11 +290,24 @@ class ModelInfo(BaseModel):
 
 
 class ModelsResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"models": [_MODEL_INFO_EXAMPLE], "default": "mnist-cgan"}]}
+    )
+
     models: list[ModelInfo]
     default: str | None
 
 
 class HealthStatus(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ready", "models": ["mnist-cgan", "mnist-dcgan"], "failed": {}},
+                {"status": "loading", "models": [], "failed": {}},
+            ]
+        }
+    )
+
     status: Literal["ok", "ready", "loading", "unready"]
     models: list[str] = []
     failed: dict[str, str] = {}
