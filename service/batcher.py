@@ -126,6 +126,7 @@ class Batcher:
         return live_images(self._queue)
 
     async def start(self) -> None:
+        """Start the batching loop and the model's inference thread (idempotent)."""
         if self.running:
             return
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"infer-{self.name}")

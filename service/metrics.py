@@ -42,11 +42,13 @@ class Metrics:
         self.models_loaded = Gauge("gan_models_loaded", "Models being served", registry=r)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one finished HTTP request and record its latency."""
         labels = (route, method, str(status))
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(seconds)
 
     def hooks(self, model: str) -> BatcherHooks:
+        """Batcher observers feeding this model's batch-size, inference-time and queue-depth series."""
         batch, inference, depth = (
             self.batch_size.labels(model),
             self.inference.labels(model),
@@ -60,4 +62,5 @@ class Metrics:
         return BatcherHooks(on_batch=on_batch, on_depth=depth.set)
 
     def render(self) -> bytes:
+        """Prometheus text exposition of this app's registry only."""
         return generate_latest(self.registry)

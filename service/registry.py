@@ -160,6 +160,7 @@ class ModelRegistry:
         self.models[model.name] = model
 
     def get(self, name: str) -> LoadedModel:
+        """The served model called `name`; ModelNotFound (404) lists the served ones."""
         try:
             return self.models[name]
         except KeyError:

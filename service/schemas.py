@@ -22,6 +22,8 @@ def _request_config(*examples: dict[str, Any]) -> ConfigDict:
 
 
 class GenerateRequest(BaseModel):
+    """Body of POST /generate."""
+
     model_config = _request_config(
         {"model": "mnist-dcgan", "n": 16, "seed": 42, "format": "png"},
         {"model": "mnist-cgan", "n": 4, "seed": 7, "label": "3", "format": "json"},
@@ -36,6 +38,8 @@ class GenerateRequest(BaseModel):
 
 
 class InterpolateRequest(BaseModel):
+    """Body of POST /interpolate."""
+
     model_config = _request_config(
         {"model": "mnist-dcgan", "seed_a": 1, "seed_b": 2, "steps": 8, "method": "slerp"},
         {"model": "mnist-cgan", "seed_a": 1, "seed_b": 2, "label_a": 3, "label_b": 8, "format": "json"},
@@ -53,6 +57,8 @@ class InterpolateRequest(BaseModel):
 
 
 class ArithmeticTerm(BaseModel):
+    """One concept: the mean latent of its exemplar seeds, times `weight`."""
+
     model_config = ConfigDict(strict=True, extra="forbid")
 
     seeds: list[Seed] = Field(min_length=1, max_length=16, description="exemplars; the term is their mean")
@@ -61,6 +67,8 @@ class ArithmeticTerm(BaseModel):
 
 
 class ArithmeticRequest(BaseModel):
+    """Body of POST /arithmetic."""
+
     model_config = _request_config(
         {
             "model": "mnist-dcgan",
@@ -79,6 +87,8 @@ class ArithmeticRequest(BaseModel):
 
 
 class Sweep(BaseModel):
+    """One code varied over `values`, noise and the other codes held fixed."""
+
     model_config = ConfigDict(strict=True, extra="forbid")
 
     code: str = Field(pattern=r"^(categorical|continuous:\d{1,2})$", examples=["categorical", "continuous:0"])
@@ -86,6 +96,8 @@ class Sweep(BaseModel):
 
 
 class InfoGANRequest(BaseModel):
+    """Body of POST /infogan (InfoGAN models only)."""
+
     model_config = _request_config(
         {"model": "mnist-infogan", "seed": 5, "categorical": 3, "continuous": [0.5, -0.5]},
         {
@@ -106,6 +118,8 @@ class InfoGANRequest(BaseModel):
 
 
 class ImageOut(BaseModel):
+    """One generated image of a `format=json` answer."""
+
     seed: int | None
     label: int | None = None
     class_name: str | None = None
@@ -116,6 +130,8 @@ _PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
 
 
 class GenerateResponse(BaseModel):
+    """`format=json` answer of POST /generate."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -139,10 +155,14 @@ class GenerateResponse(BaseModel):
 
 
 class FrameOut(ImageOut):
+    """One interpolation frame."""
+
     t: float
 
 
 class InterpolateResponse(BaseModel):
+    """`format=json` answer of POST /interpolate."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -173,6 +193,8 @@ class InterpolateResponse(BaseModel):
 
 
 class TermOut(BaseModel):
+    """One arithmetic term and the image of its mean latent."""
+
     seeds: list[int]
     weight: float
     label: int | None
@@ -180,6 +202,8 @@ class TermOut(BaseModel):
 
 
 class ArithmeticResponse(BaseModel):
+    """`format=json` answer of POST /arithmetic: the result and each term's mean image."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -203,11 +227,15 @@ class ArithmeticResponse(BaseModel):
 
 
 class CodeImageOut(ImageOut):
+    """One InfoGAN image with the codes it was generated from."""
+
     categorical: int
     continuous: list[float]
 
 
 class InfoGANResponse(BaseModel):
+    """`format=json` answer of POST /infogan."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -245,6 +273,8 @@ class InfoGANResponse(BaseModel):
 
 
 class ImageShape(BaseModel):
+    """Channels and size of one image."""
+
     channels: int
     height: int
     width: int
@@ -270,6 +300,8 @@ _MODEL_INFO_EXAMPLE: dict[str, Any] = {
 
 
 class ModelInfo(BaseModel):
+    """What a served model is, how it runs and how well it scored at export."""
+
     model_config = ConfigDict(protected_namespaces=(), json_schema_extra={"examples": [_MODEL_INFO_EXAMPLE]})
 
     name: str
@@ -290,6 +322,8 @@ class ModelInfo(BaseModel):
 
 
 class ModelsResponse(BaseModel):
+    """Every served model and the default one."""
+
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"models": [_MODEL_INFO_EXAMPLE], "default": "mnist-cgan"}]}
     )
@@ -299,6 +333,8 @@ class ModelsResponse(BaseModel):
 
 
 class HealthStatus(BaseModel):
+    """Liveness/readiness answer; `failed` names models refused at load."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

@@ -32,6 +32,8 @@ async def _until_disconnected(receive: Receive) -> None:
 
 @dataclass
 class ServiceState:
+    """Everything one app owns; attached to `app.state.service` by `create_app`."""
+
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     registry: ModelRegistry = field(default_factory=ModelRegistry)
@@ -51,16 +53,18 @@ class ServiceState:
                 await asyncio.sleep(s.warmup_delay_s)
             found, failed = await asyncio.to_thread(discover, s.models_dir)
             self.registry.failed.update(failed)
-            names = [m.name for _, m in found]
-            self.default_model = s.default_model or (names[0] if names else None)
+            self.default_model = s.default_model
             for folder, manifest in found:
                 try:
                     model = await asyncio.to_thread(load_model, folder, manifest, s)
-                except ModelLoadError as exc:
+                except Exception as exc:  # one bad model (or a bug it triggers) must not stop the rest
+                    if not isinstance(exc, ModelLoadError):
+                        log.exception("loading %s failed unexpectedly", manifest.name)
                     log.error("not serving model=%s: %s", manifest.name, exc)
                     self.registry.failed[manifest.name] = str(exc)
                     continue
                 await self._serve(model)
+                self.default_model = self.default_model or model.name  # first served, by name
             for name, reason in failed.items():
                 log.error("not serving folder=%s: %s", name, reason)
         except Exception:

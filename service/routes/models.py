@@ -12,6 +12,7 @@ router = APIRouter(prefix="/models", tags=["models"])
 
 
 def model_info(model: LoadedModel) -> ModelInfo:
+    """Manifest facts plus how this process runs the model (provider, batch shapes)."""
     m = model.manifest
     return ModelInfo(
         name=m.name,
