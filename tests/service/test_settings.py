@@ -1,9 +1,11 @@
 """GAN_* environment settings: parsing, bounds, caching; the app factory is cheap and repeatable."""
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -58,3 +60,20 @@ def test_apps_are_independent_and_load_nothing_until_started(tmp_path):
 def test_the_service_never_imports_torch():
     code = "import sys, service.app, service.__main__; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_a_server_bug_is_a_logged_json_500(tmp_path, caplog):
+    app = create_app(Settings(models_dir=tmp_path))
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("bug")
+
+    async def main():
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await c.get("/boom")
+
+    r = asyncio.run(main())
+    assert r.status_code == 500 and r.json() == {"detail": "internal server error"}
+    assert any("unhandled error" in rec.getMessage() for rec in caplog.records)
