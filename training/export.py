@@ -175,6 +175,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
             "wall_time_s": round(state["elapsed"], 1),
             "versions": state["versions"],
             "variant": variant,
+            "model_config": state["model_config"],
         },
         "metrics": dict(state["metrics"]),
     }
