@@ -1,0 +1,260 @@
+"""KServe Open Inference Protocol v2 beside the REST API, so Triton and KServe clients work unchanged.
+
+`/v2/models/{name}/infer` takes either the model's own ONNX inputs as tensors or a `seed` tensor (one seed
+per image, drawn exactly as `/generate` draws them; an optional `label` tensor overrides the drawn labels),
+and returns the `image` tensor. Requests go through the same batcher as the REST API. Tensors travel as JSON
+`data` or in the protocol's binary extension (`Inference-Header-Content-Length`), both ways.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service import __version__
+from service.deps import StateDep
+from service.errors import ModelNotFound, Unavailable
+from service.registry import LoadedModel
+
+router = APIRouter(prefix="/v2", tags=["open inference protocol v2"])
+
+DATATYPES = {
+    "FP32": np.float32,
+    "FP64": np.float64,
+    "INT64": np.int64,
+    "INT32": np.int32,
+    "UINT32": np.uint32,
+    "UINT64": np.uint64,
+}
+NAMES = {"float32": "FP32", "int64": "INT64"}
+SEED_TYPES = {"INT64", "INT32", "UINT32", "UINT64"}
+MAX_IMAGES = 256  # as /generate's n
+HEADER_LENGTH = "Inference-Header-Content-Length"
+
+
+class ProtocolError(Exception):
+    """A request the protocol rejects: answered 400 with the protocol's `{"error": ...}`."""
+
+
+class InputTensor(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    shape: list[int] = Field(max_length=8)
+    datatype: str
+    parameters: dict[str, Any] = {}
+    data: list[Any] | None = None
+
+
+class OutputRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    parameters: dict[str, Any] = {}
+
+
+class InferRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    parameters: dict[str, Any] = {}
+    inputs: list[InputTensor] = Field(min_length=1, max_length=8)
+    outputs: list[OutputRequest] | None = None
+
+
+def error(status: int, message: str) -> JSONResponse:
+    """The protocol's error body; `detail` too, as every other route of this service answers."""
+    return JSONResponse({"error": message, "detail": message}, status_code=status)
+
+
+def served(state: StateDep, name: str) -> LoadedModel | JSONResponse:
+    try:
+        return state.model(name)
+    except ModelNotFound as e:
+        return error(404, str(e))
+    except Unavailable as e:
+        return error(503, str(e))
+
+
+@router.get("")
+async def server_metadata() -> dict[str, Any]:
+    """Server metadata: name, version, protocol extensions."""
+    return {"name": "gan-sampling-service", "version": __version__, "extensions": ["binary_tensor_data"]}
+
+
+@router.get("/health/live")
+async def live() -> dict[str, bool]:
+    return {"live": True}
+
+
+@router.get("/health/ready")
+async def ready(state: StateDep) -> JSONResponse:
+    return JSONResponse({"ready": state.ready}, status_code=200 if state.ready else 503)
+
+
+@router.get("/models/{name}")
+async def model_metadata(name: str, state: StateDep) -> Any:
+    """Inputs and outputs of the ONNX graph, with -1 for the batch axis; `seed` may replace them all."""
+    model = served(state, name)
+    if isinstance(model, JSONResponse):
+        return model
+    m = model.manifest
+
+    def tensors(specs: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": t.name, "datatype": NAMES[t.dtype], "shape": [-1 if isinstance(d, str) else d for d in t.shape]}
+            for t in specs
+        ]
+
+    return {
+        "name": m.name,
+        "versions": ["1"],
+        "platform": "onnxruntime_onnx",
+        "inputs": tensors(m.inputs),
+        "outputs": tensors(m.outputs[:1]),
+        "parameters": {"seed_input": {"name": "seed", "datatype": "INT64", "shape": [-1]}},
+    }
+
+
+@router.get("/models/{name}/ready")
+async def model_ready(name: str, state: StateDep) -> JSONResponse:
+    model = served(state, name)
+    if isinstance(model, JSONResponse):
+        return model
+    return JSONResponse({"name": name, "ready": True})
+
+
+def parse_body(raw: bytes, header_length: str | None) -> tuple[InferRequest, bytes]:
+    """The JSON header and the binary tail (empty without the binary extension)."""
+    try:
+        size = len(raw) if header_length is None else int(header_length)
+        if not 0 < size <= len(raw):
+            raise ValueError(f"{HEADER_LENGTH} {size} outside the body's {len(raw)} bytes")
+        return InferRequest.model_validate(json.loads(raw[:size])), raw[size:]
+    except (ValueError, ValidationError) as e:
+        raise ProtocolError(f"malformed inference request: {e}") from None
+
+
+def decode(tensor: InputTensor, binary: memoryview, offset: int) -> tuple[np.ndarray, int]:
+    """One input tensor as a numpy array; returns it and the offset past its binary data."""
+    dtype = DATATYPES.get(tensor.datatype)
+    if dtype is None:
+        raise ProtocolError(f"input {tensor.name!r}: datatype {tensor.datatype} not supported ({sorted(DATATYPES)})")
+    if any(d < 0 for d in tensor.shape):
+        raise ProtocolError(f"input {tensor.name!r}: negative dimension in shape {tensor.shape}")
+    count = int(np.prod(tensor.shape))
+    size = tensor.parameters.get("binary_data_size")
+    try:
+        if size is not None:
+            if not isinstance(size, int) or size != count * np.dtype(dtype).itemsize or offset + size > len(binary):
+                raise ValueError(f"binary_data_size {size} does not fit shape {tensor.shape} {tensor.datatype}")
+            array = np.frombuffer(binary[offset : offset + size], dtype=dtype).copy()
+            offset += size
+        else:
+            array = np.asarray(tensor.data if tensor.data is not None else [], dtype=dtype).ravel()
+        if array.size != count:
+            raise ValueError(f"{array.size} values for shape {tensor.shape}")
+        return array.reshape(tensor.shape), offset
+    except (ValueError, TypeError, OverflowError) as e:
+        raise ProtocolError(f"input {tensor.name!r}: {e}") from None
+
+
+def check_rows(name: str, array: np.ndarray, rows: int, high: int) -> np.ndarray:
+    """Per-image integers (seeds, labels, codes) as a flat int64 [rows] array within [0, high)."""
+    flat = array.reshape(-1) if array.ndim <= 1 or array.shape[1:] == (1,) else None
+    if flat is None or len(flat) != rows:
+        raise ProtocolError(f"input {name!r}: expected shape [{rows}], got {list(array.shape)}")
+    if flat.dtype.kind == "f" and not np.all(np.isfinite(flat) & (flat == np.floor(flat))):
+        raise ProtocolError(f"input {name!r}: expected integers")
+    if flat.size and (flat.min() < 0 or flat.max() >= high):
+        raise ProtocolError(f"input {name!r}: values must lie in [0, {high - 1}]")
+    return flat.astype(np.int64)
+
+
+def model_inputs(model: LoadedModel, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The ONNX feeds: from `seed` (and optional `label`), or the graph's own inputs checked against it."""
+    m = model.manifest
+    first = next(iter(arrays.values()))
+    rows = first.shape[0] if first.ndim else 0
+    if not 1 <= rows <= MAX_IMAGES:
+        raise ProtocolError(f"batch of {rows} images; allowed 1..{MAX_IMAGES}")
+    if "seed" in arrays:
+        unknown = set(arrays) - {"seed", "label"}
+        if unknown:
+            raise ProtocolError(f"with a seed input only 'label' may be given too, not {sorted(unknown)}")
+        seeds = check_rows("seed", arrays["seed"], rows, 2**32)
+        draws = [model.draw(int(s)) for s in seeds]
+        labels = None
+        if "label" in arrays:
+            if not m.conditional:
+                raise ProtocolError(f"model {m.name!r} is unconditional and takes no label")
+            labels = check_rows("label", arrays["label"], rows, len(m.labels()))
+        return model.feeds(
+            [d.z for d in draws],
+            [d.label for d in draws] if labels is None else [int(x) for x in labels],
+            [d.c_cat for d in draws],
+            [d.c_cont for d in draws],
+        )
+    expected = {t.name: t for t in m.inputs}
+    if set(arrays) != set(expected):
+        raise ProtocolError(f"inputs must be {sorted(expected)} (or 'seed'), got {sorted(arrays)}")
+    feeds = {}
+    for name, spec in expected.items():
+        array = arrays[name]
+        want = [rows, *spec.shape[1:]]
+        if list(array.shape) != want:
+            raise ProtocolError(f"input {name!r}: expected shape {want}, got {list(array.shape)}")
+        if spec.dtype == "int64":
+            high = len(m.labels()) if name == "label" else m.codes.categorical[0] if m.codes else 0
+            feeds[name] = check_rows(name, array, rows, high)
+        else:
+            if not np.all(np.isfinite(array)):
+                raise ProtocolError(f"input {name!r}: values must be finite")
+            feeds[name] = array.astype(np.float32)
+    return feeds
+
+
+def encode(request: InferRequest, name: str, images: np.ndarray) -> Response:
+    """The `image` output as JSON data, or binary when the client asked for it."""
+    requested = request.outputs or [OutputRequest(name="image")]
+    binary = bool(request.parameters.get("binary_data_output")) or any(
+        o.parameters.get("binary_data") for o in requested
+    )
+    out: dict[str, Any] = {"name": "image", "datatype": "FP32", "shape": list(images.shape)}
+    body: dict[str, Any] = {"model_name": name, "model_version": "1", "outputs": [out]}
+    if request.id is not None:
+        body["id"] = request.id
+    if not binary:
+        out["data"] = images.ravel().tolist()
+        return JSONResponse(body)
+    data = np.ascontiguousarray(images, dtype=np.float32).tobytes()
+    out["parameters"] = {"binary_data_size": len(data)}
+    header = json.dumps(body).encode()
+    return Response(header + data, media_type="application/octet-stream", headers={HEADER_LENGTH: str(len(header))})
+
+
+@router.post("/models/{name}/infer")
+async def infer(name: str, request: Request, state: StateDep) -> Response:
+    """Run the generator on tensors (or seeds) through the service's batcher."""
+    model = served(state, name)
+    if isinstance(model, JSONResponse):
+        return model
+    try:
+        body, tail = parse_body(await request.body(), request.headers.get(HEADER_LENGTH))
+        if any(o.name != "image" for o in body.outputs or []):
+            raise ProtocolError("the only output is 'image'")
+        arrays, offset, binary = {}, 0, memoryview(tail)
+        for tensor in body.inputs:
+            if tensor.name in arrays:
+                raise ProtocolError(f"input {tensor.name!r} given twice")
+            arrays[tensor.name], offset = decode(tensor, binary, offset)
+        feeds = model_inputs(model, arrays)
+    except ProtocolError as e:
+        return error(400, str(e))
+    images = await state.sample(request.receive, model, feeds)
+    return encode(body, model.name, images)

@@ -1,0 +1,93 @@
+"""The Python client (sync and async) and the `gan` command against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from gan_client import AsyncGanClient, GanClient, GanError
+
+
+@pytest.fixture(scope="module")
+def gan(server):
+    with GanClient(server.url) as c:
+        yield c
+
+
+def test_sync_client_matches_raw_http(gan, client, server):
+    model = server.find("conditional")["name"]
+    png = gan.generate(model=model, n=4, seed=3, label=2)
+    assert png == client.post("/generate", json={"model": model, "n": 4, "seed": 3, "label": 2}).content
+    doc = gan.generate(model=model, n=2, seed=3, label=2, format="json")
+    assert [img["seed"] for img in doc["images"]] == [3, 4]
+    assert {m["name"] for m in gan.models()} == set(server.models)
+    assert gan.model(model)["conditional"] is True
+    strip = gan.interpolate(1, 2, model=model, label_a=1, label_b=7, steps=5)
+    with Image.open(io.BytesIO(strip)) as img:
+        assert img.mode == "L"
+    term = gan.arithmetic([{"seeds": [3], "weight": 1}], model=model, label=2)
+    assert term == gan.generate(model=model, seed=3, label=2)
+
+
+def test_async_client(server):
+    model = server.find("infogan")["name"]
+
+    async def main() -> list[bytes | dict]:
+        async with AsyncGanClient(server.url) as c:
+            return await asyncio.gather(
+                c.infogan(model=model, seed=9, sweep={"code": "categorical", "values": [0, 1, 2]}, format="json"),
+                c.generate(model=model, seed=9),
+            )
+
+    sweep, single = asyncio.run(main())
+    assert len(sweep["images"]) == 3 and isinstance(single, bytes)
+
+
+def test_server_errors_are_raised_as_said(gan, server):
+    with pytest.raises(GanError) as e:
+        gan.generate(model=server.find("unconditional")["name"], label=3)
+    assert e.value.status == 422 and "label" in str(e.value.detail)
+    with pytest.raises(GanError) as e:
+        gan.model("no-such-model")
+    assert e.value.status == 404
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "gan_client.cli", *args], capture_output=True, timeout=60)
+
+
+def test_cli_sample_writes_the_grid(server, tmp_path, gan):
+    model = server.find("conditional")["name"]
+    out = tmp_path / "grid.png"
+    result = run_cli(
+        "--url", server.url, "sample", "--model", model, "--label", "7", "--seed", "1", "-n", "16", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == gan.generate(model=model, label=7, seed=1, n=16)
+    listing = run_cli("--url", server.url, "models")
+    assert model in listing.stdout.decode()
+
+
+def test_cli_shows_server_errors(server):
+    result = run_cli("--url", server.url, "sample", "--model", "no-such-model")
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith("error: the server answered 404")
+    arith = run_cli(
+        "--url",
+        server.url,
+        "arithmetic",
+        "--model",
+        server.find("unconditional")["name"],
+        "--term",
+        "1,2,3:1",
+        "--term",
+        "4:-1",
+        "--term",
+        "5:1:3",
+    )
+    assert arith.returncode == 1 and b"422" in arith.stderr

@@ -1,0 +1,101 @@
+"""Open Inference Protocol v2, driven by the official Triton HTTP client, unchanged."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlparse
+
+import httpx
+import numpy as np
+import pytest
+import tritonclient.http as triton
+from PIL import Image
+from tritonclient.utils import InferenceServerException
+
+from service import imaging
+
+
+@pytest.fixture(scope="module")
+def tc(server):
+    client = triton.InferenceServerClient(urlparse(server.url).netloc)
+    yield client
+    client.close()
+
+
+def generate_png(client: httpx.Client, model: str, seed: int, label: int | None = None) -> bytes:
+    body = {"model": model, "seed": seed} | ({"label": label} if label is not None else {})
+    r = client.post("/generate", json=body)
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def infer(tc, model: str, inputs: dict[str, np.ndarray], binary: bool) -> np.ndarray:
+    datatypes = {np.dtype(np.float32): "FP32", np.dtype(np.int64): "INT64"}
+    tensors = []
+    for name, array in inputs.items():
+        t = triton.InferInput(name, list(array.shape), datatypes[array.dtype])
+        t.set_data_from_numpy(array, binary_data=binary)
+        tensors.append(t)
+    outputs = [triton.InferRequestedOutput("image", binary_data=binary)]
+    return tc.infer(model, tensors, outputs=outputs).as_numpy("image")
+
+
+def test_health_and_metadata(tc, server):
+    model = server.find("conditional")["name"]
+    assert tc.is_server_live() and tc.is_server_ready()
+    assert tc.is_model_ready(model)
+    assert not tc.is_model_ready("no-such-model")
+    assert tc.get_server_metadata()["name"] == "gan-sampling-service"
+    meta = tc.get_model_metadata(model)
+    assert [i["name"] for i in meta["inputs"]] == ["z", "label"]
+    assert meta["inputs"][0]["shape"][0] == -1 and meta["outputs"][0]["name"] == "image"
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
+def test_seed_tensor_gives_the_generate_images(tc, server, client, binary):
+    model = server.find("conditional")["name"]
+    seeds = np.array([5, 6, 7], dtype=np.int64)
+    labels = np.array([3, 3, 9], dtype=np.int64)
+    images = infer(tc, model, {"seed": seeds, "label": labels}, binary)
+    assert images.shape[0] == 3 and images.dtype == np.float32
+    for i, (seed, label) in enumerate(zip(seeds, labels, strict=True)):
+        assert imaging.encode_each(images[i : i + 1])[0] == generate_png(client, model, int(seed), int(label))
+
+
+def test_model_inputs_as_tensors(tc, server):
+    model = server.find("infogan")
+    rng = np.random.default_rng(0)
+    k = model["codes"]["continuous"]
+    inputs = {
+        "z": rng.standard_normal((2, model["latent_dim"])).astype(np.float32),
+        "c_cat": np.array([0, 1], dtype=np.int64),
+        "c_cont": np.zeros((2, k), dtype=np.float32),
+    }
+    images = infer(tc, model["name"], inputs, binary=True)
+    c, h, w = model["image"]["channels"], model["image"]["height"], model["image"]["width"]
+    assert images.shape == (2, c, h, w) and np.abs(images).max() <= 1.0 + 1e-6
+    with Image.open(io.BytesIO(imaging.encode_each(images[:1])[0])) as img:
+        assert img.size == (w, h) and np.asarray(img).std() > 0
+
+
+@pytest.mark.parametrize(
+    "inputs, message",
+    [
+        ({"seed": np.array([-1], dtype=np.int64)}, "values must lie in"),
+        ({"x": np.zeros((1, 3), dtype=np.float32)}, "inputs must be"),
+        ({"z": np.zeros((1, 3), dtype=np.float32)}, r"input 'z': expected shape \[1, \d+\]"),
+        ({"seed": np.zeros(300, dtype=np.int64)}, "allowed 1..256"),
+    ],
+    ids=["negative-seed", "wrong-inputs", "wrong-shape", "too-many"],
+)
+def test_bad_requests_are_400_with_the_protocol_error(tc, server, inputs, message):
+    model = server.find("unconditional")["name"]
+    with pytest.raises(InferenceServerException, match=message) as e:
+        infer(tc, model, inputs, binary=True)
+    assert e.value.status() == "400"
+
+
+def test_unknown_model_and_malformed_body(client):
+    assert client.post("/v2/models/nope/infer", json={"inputs": []}).status_code == 404
+    r = client.post("/v2/models/" + client.get("/models").json()["default"] + "/infer", content=b"{not json")
+    assert r.status_code == 400 and "malformed" in r.json()["error"]
