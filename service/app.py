@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from service import __version__
 from service.errors import install_error_handlers
 from service.middleware import BodyLimitMiddleware, ObservabilityMiddleware
-from service.routes import ROUTERS
+from service.routes import ROUTERS, playground
 from service.settings import Settings, get_settings
 from service.state import ServiceState
 
@@ -44,4 +44,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(playground.router)
     return app
