@@ -42,8 +42,10 @@ def models(api: httpx.Client) -> dict[str, dict[str, Any]]:
     return {m["name"]: m for m in api.get("/models").json()["models"]}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module scope: Playwright's sync API holds an event loop open, which must be gone before other
+    packages' tests call asyncio.run()."""
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
