@@ -16,9 +16,10 @@ import pytest
 
 from tests.playground.harness import CHROMIUM, CHROMIUM_ARGS, models_dir, serve
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the Python package)")
+from playwright import sync_api  # noqa: E402  (the `test` extra installs it; never `playwright install`)
+
 if not shutil.which(CHROMIUM):
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+    raise RuntimeError(f"no Chromium at {CHROMIUM}: apt-get install chromium (see README)")
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
