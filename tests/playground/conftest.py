@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright import sync_api
 
 from tests.playground.harness import CHROMIUM, CHROMIUM_ARGS, models_dir, serve
-
-from playwright import sync_api  # noqa: E402  (the `test` extra installs it; never `playwright install`)
 
 if not shutil.which(CHROMIUM):
     raise RuntimeError(f"no Chromium at {CHROMIUM}: apt-get install chromium (see README)")

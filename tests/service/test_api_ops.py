@@ -5,8 +5,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 from .conftest import REPO, WARMUP_DELAY_S, dockerfile_cmd
 
 
