@@ -7,18 +7,25 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from service import __version__
+from service import __version__, openapi
+from service.auth import AuthMiddleware, KeyRing
+from service.deadline import DeadlineMiddleware
 from service.errors import install_error_handlers
 from service.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from service.routes import ROUTERS, playground
 from service.settings import Settings, get_settings
+from service.shutdown import DrainGate
 from service.state import ServiceState
 
 DESCRIPTION = """Samples GAN generators exported to ONNX.
 
 Every image is defined by its seed: image `i` of `{seed: s, n: k}` is byte-identical to the single
 image of seed `s + i`, whatever else the server is batching. See docs/API.md for the full contract."""
+
+CORS_HEADERS = ["Authorization", "Content-Type", "X-API-Key", "X-Deadline-Ms"]
+EXPOSED_HEADERS = ["X-Model", "X-Seed", "X-Label", "Retry-After"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,10 +46,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="GAN sampling service", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.service = state
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
-    app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)  # outermost: sees 413s too
+    # Added innermost first. A request meets: metrics, CORS, keys, the drain gate, the body limit, its deadline.
+    app.add_middleware(DeadlineMiddleware, default_ms=settings.default_deadline_ms)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
+    app.add_middleware(DrainGate, drain=state.drain)
+    app.add_middleware(AuthMiddleware, keys=KeyRing.from_settings(settings))  # before any body is read
+    if settings.cors_origins:  # outside the keys: preflights carry none
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)  # outermost: sees 401s and 413s too
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(playground.router)
+    openapi.customize(app, settings)
     return app

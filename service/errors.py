@@ -44,6 +44,10 @@ class ClientGone(Exception):
     """The client disconnected before its images were ready; nobody reads the answer."""
 
 
+class DeadlineExceeded(Exception):
+    """The request's deadline (X-Deadline-Ms) passed before its images were ready (HTTP 504)."""
+
+
 def _retry_after(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(max(1, round(seconds)))}
 
@@ -71,6 +75,10 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=503, headers=_retry_after(exc.retry_after_s))
 
 
+async def _deadline_exceeded(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=504)
+
+
 async def _client_gone(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "client closed the request"}, status_code=499)
 
@@ -87,4 +95,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ModelNotFound, _not_found)
     app.add_exception_handler(Unavailable, _unavailable)
     app.add_exception_handler(ClientGone, _client_gone)
+    app.add_exception_handler(DeadlineExceeded, _deadline_exceeded)
     app.add_exception_handler(Exception, _server_bug)

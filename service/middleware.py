@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -13,23 +14,27 @@ from service.metrics import Metrics
 access_log = logging.getLogger("service.access")
 
 
-async def _send_json(send: Send, status: int, detail: str) -> None:
+async def send_json(send: Send, status: int, detail: object, headers: dict[str, str] | None = None) -> None:
+    """A complete `{"detail": ...}` response, for middleware that answers before any route runs."""
     body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimitMiddleware:
-    """Read at most `limit` body bytes, answering 413 past it, then replay the body to the app.
+    """Read at most `limit` body bytes within `timeout_s`, answering 413 or 408 past them, then replay the body.
 
-    Buffering is fine here: request bodies are small JSON. Later `receive()` calls go to the
-    server, so the app can still notice a client disconnecting.
+    Buffering is fine here: request bodies are small JSON. Because the whole body is read before any
+    route runs, a slow uploader never holds a place in a batch, and the timeout frees its connection.
+    Later `receive()` calls go to the server, so the app can still notice a client disconnecting.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, timeout_s: float = 10.0) -> None:
         self.app = app
         self.limit = limit
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -38,22 +43,24 @@ class BodyLimitMiddleware:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             if not length.isdigit():
-                await _send_json(send, 400, "invalid Content-Length header")
+                await send_json(send, 400, "invalid Content-Length header")
                 return
             if int(length) > self.limit:
-                await _send_json(send, 413, f"request body over {self.limit} bytes")
+                await send_json(send, 413, f"request body over {self.limit} bytes")
                 return
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.limit:
-                await _send_json(send, 413, f"request body over {self.limit} bytes")
-                return
-            more = message.get("more_body", False)
+        chunks: list[bytes] = []
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                complete = await self._read(receive, chunks)
+        except TimeoutError:
+            detail = f"request body not received within {self.timeout_s:g} s"
+            await send_json(send, 408, detail, {"Connection": "close"})
+            return
+        if complete is None:
+            return  # the client left
+        if not complete:
+            await send_json(send, 413, f"request body over {self.limit} bytes")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -64,6 +71,20 @@ class BodyLimitMiddleware:
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         await self.app(scope, replay, send)
+
+    async def _read(self, receive: Receive, chunks: list[bytes]) -> bool | None:
+        """Append body chunks; True when complete, False past the limit, None when the client left."""
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                return False
+            more = message.get("more_body", False)
+        return True
 
 
 class ObservabilityMiddleware:

@@ -159,6 +159,9 @@ class ModelRegistry:
     def add(self, model: LoadedModel) -> None:
         self.models[model.name] = model
 
+    def remove(self, name: str) -> None:
+        self.models.pop(name, None)
+
     def get(self, name: str) -> LoadedModel:
         """The served model called `name`; ModelNotFound (404) lists the served ones."""
         try:
@@ -177,7 +180,10 @@ def discover(models_dir: Path) -> tuple[list[tuple[Path, Manifest]], dict[str, s
     if not models_dir.is_dir():
         log.error("models directory %s does not exist", models_dir)
         return found, failed
-    for folder in sorted(p for p in models_dir.iterdir() if (p / "manifest.json").is_file()):
+    for folder in sorted(p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if not (folder / "manifest.json").is_file():
+            failed[folder.name] = "no manifest.json"
+            continue
         try:
             manifest = load_manifest(folder)
         except (OSError, ValidationError) as exc:

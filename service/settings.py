@@ -9,16 +9,20 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_KEY_LENGTH = 16  # shorter keys are guessable; a deployment with one fails at start-up
+Keys = Annotated[tuple[SecretStr, ...], NoDecode]  # comma-separated in the environment
+KeyKind = Literal["api", "admin"]
 
 
 class Settings(BaseSettings):
     """Every knob of the service; each field is `GAN_<FIELD>` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="GAN_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="GAN_", extra="ignore", frozen=True, hide_input_in_errors=True)
 
     models_dir: Path = Path("exported_models")  # one folder per model: manifest.json + model.onnx
     default_model: str | None = None  # None: the first served model by name
@@ -33,6 +37,54 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=65536, ge=1024)  # larger request bodies get 413
     warmup_delay_s: float = Field(default=0.0, ge=0.0, le=600.0)  # artificial delay before loading (tests)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Limits on one request (the API maxima by default; lower them to protect a small machine).
+    max_n: int = Field(default=256, ge=1, le=256)  # /generate images
+    max_steps: int = Field(default=64, ge=2, le=64)  # /interpolate frames
+    max_sweep: int = Field(default=64, ge=1, le=64)  # /infogan sweep values
+    max_terms: int = Field(default=8, ge=1, le=8)  # /arithmetic terms
+    max_term_seeds: int = Field(default=16, ge=1, le=16)  # exemplar seeds per /arithmetic term
+    max_pixels: int = Field(default=1 << 24, ge=1 << 12)  # pixels of one answer: all its images, or its grid
+    body_timeout_s: float = Field(default=10.0, gt=0.0, le=600.0)  # a body still incomplete after this gets 408
+    default_deadline_ms: int | None = Field(default=None, ge=1, le=3_600_000)  # X-Deadline-Ms when a request has none
+    # Graceful shutdown: SIGTERM → /readyz 503, new requests refused, in-flight ones finish, exit.
+    shutdown_grace_s: float = Field(default=25.0, gt=0.0, le=3600.0)  # exit by then; under Kubernetes' 30 s
+    drain_delay_s: float = Field(default=0.0, ge=0.0, le=600.0)  # keep answering 503s at least this long first
+    # Access control: no keys configured means an open API; admin routes always need an admin key.
+    api_keys: Keys = ()  # keys for every route but /healthz and /readyz
+    api_keys_file: Path | None = None  # one key per line (a mounted secret), added to api_keys
+    admin_keys: Keys = ()  # keys for /admin/* (and, being stronger, for every other route)
+    admin_keys_file: Path | None = None
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # browser origins allowed to call; "*" for any
+
+    @field_validator("api_keys", "admin_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        """`a,b` in the environment → ("a", "b"); blanks dropped."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _keys_are_usable(self) -> Settings:
+        """Key files must be readable and every key long enough, so a bad secret stops start-up."""
+        kinds: tuple[KeyKind, ...] = ("api", "admin")
+        for kind in kinds:
+            if any(len(key) < MIN_KEY_LENGTH for key in self.keys(kind)):
+                raise ValueError(f"{kind}_keys: every key needs at least {MIN_KEY_LENGTH} characters")
+        return self
+
+    def keys(self, kind: KeyKind) -> frozenset[bytes]:
+        """The configured keys of one kind: the variable's plus the file's (`#` lines are comments)."""
+        inline: tuple[SecretStr, ...] = getattr(self, f"{kind}_keys")
+        path: Path | None = getattr(self, f"{kind}_keys_file")
+        found = [k.get_secret_value() for k in inline]
+        if path is not None:
+            try:
+                lines = path.read_text().splitlines()
+            except OSError as exc:
+                raise ValueError(f"{kind}_keys_file: cannot read {path}: {exc.strerror}") from None
+            found += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        return frozenset(k.encode() for k in found)
 
     def intra_op_threads(self) -> int:
         """ORT threads: the configured number, else every CPU this process is allowed to run on."""

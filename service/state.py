@@ -1,7 +1,12 @@
 """What one app instance owns: settings, metrics, the model registry and a batcher per model.
 
 `load()` runs as a background task started by the lifespan; until it finishes, `/readyz`
-answers 503 and requests for models that are not loaded yet get 503 with Retry-After.
+answers 503 and requests for models that are not loaded yet get 503 with Retry-After. When it
+finds nothing servable it sets `fatal`, and `python -m service` exits with that message.
+
+`reload()` (POST /admin/reload) brings the served set in line with the models directory while
+requests keep flowing: a new version loads beside the old one, the swap is one assignment on the
+event loop, and the old version's batcher stops only once no request holds it any more.
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from starlette.types import Receive
 
+from service import deadline
 from service.batcher import Batcher, BatcherStopped, Inputs, QueueFull
-from service.errors import ClientGone, Unavailable
+from service.errors import ClientGone, DeadlineExceeded, Unavailable
 from service.metrics import Metrics
-from service.registry import LoadedModel, ModelLoadError, ModelRegistry, discover, load_model
+from service.registry import LoadedModel, ModelLoadError, ModelRegistry, load_model
+from service.reload import plan, scan
+from service.schemas import ReloadResponse
 from service.settings import Settings
+from service.shutdown import Drain
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +39,29 @@ async def _until_disconnected(receive: Receive) -> None:
             return
 
 
+@dataclass(eq=False)
+class Lane:
+    """One served model version and its batcher, with the number of requests using them."""
+
+    model: LoadedModel
+    batcher: Batcher
+    users: int = 0
+    closing: bool = False
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.idle.set()
+
+    def enter(self) -> None:
+        self.users += 1
+        self.idle.clear()
+
+    def leave(self) -> None:
+        self.users -= 1
+        if not self.users:
+            self.idle.set()
+
+
 @dataclass
 class ServiceState:
     """Everything one app owns; attached to `app.state.service` by `create_app`."""
@@ -37,13 +69,23 @@ class ServiceState:
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     registry: ModelRegistry = field(default_factory=ModelRegistry)
-    batchers: dict[str, Batcher] = field(default_factory=dict)
+    lanes: dict[str, Lane] = field(default_factory=dict)
+    drain: Drain = field(default_factory=Drain)
     loading: bool = True
     default_model: str | None = None
+    fatal: str | None = None  # why start-up found nothing to serve
+    _retiring: set[Lane] = field(default_factory=set)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def ready(self) -> bool:
-        return not self.loading and bool(self.registry.models)
+        return not self.loading and bool(self.registry.models) and not self.drain.draining
+
+    @property
+    def batchers(self) -> dict[str, Batcher]:
+        """The batcher of each served model, by name."""
+        return {name: lane.batcher for name, lane in self.lanes.items()}
 
     async def load(self) -> None:
         """Verify, open, warm up and start every model; one bad model never stops the others."""
@@ -51,29 +93,64 @@ class ServiceState:
         try:
             if s.warmup_delay_s:
                 await asyncio.sleep(s.warmup_delay_s)
-            found, failed = await asyncio.to_thread(discover, s.models_dir)
-            self.registry.failed.update(failed)
-            self.default_model = s.default_model
-            for folder, manifest in found:
+            await self.reload()
+        except Exception:
+            log.exception("model loading failed")
+        finally:
+            self.loading = False
+        if not self.registry.models:
+            reasons = "; ".join(f"{name}: {why}" for name, why in sorted(self.registry.failed.items()))
+            fatal = f"no valid model to serve in {s.models_dir} ({reasons or 'no model folders'})"
+            self.fatal = " ".join(fatal.split())  # one line
+            log.error(self.fatal)
+        elif self.default_model not in self.registry.models:
+            log.warning("default model %r is not served", self.default_model)
+        log.info("ready=%s models=%s failed=%s", self.ready, self.registry.names(), sorted(self.registry.failed))
+
+    async def reload(self) -> ReloadResponse:
+        """Serve what the models directory holds now: load new and changed models, drop removed ones.
+
+        A changed model whose new version cannot be loaded keeps serving its previous version.
+        """
+        async with self._reload_lock:
+            s = self.settings
+            found, failed = await asyncio.to_thread(scan, s.models_dir)
+            todo = plan({name: m.manifest for name, m in self.registry.models.items()}, found)
+            added, updated = [], []
+            for folder, manifest in todo.load:
                 try:
                     model = await asyncio.to_thread(load_model, folder, manifest, s)
                 except Exception as exc:  # one bad model (or a bug it triggers) must not stop the rest
                     if not isinstance(exc, ModelLoadError):
                         log.exception("loading %s failed unexpectedly", manifest.name)
-                    log.error("not serving model=%s: %s", manifest.name, exc)
-                    self.registry.failed[manifest.name] = str(exc)
+                    reason = " ".join(str(exc).split())
+                    if manifest.name in self.registry.models:
+                        reason += "; still serving the previous version"
+                    failed[manifest.name] = reason
                     continue
+                (updated if model.name in self.registry.models else added).append(model.name)
                 await self._serve(model)
-                self.default_model = self.default_model or model.name  # first served, by name
+            for name in todo.remove:
+                self.registry.remove(name)
+                self._retire(self.lanes.pop(name))
+            self.registry.failed = failed
             for name, reason in failed.items():
-                log.error("not serving folder=%s: %s", name, reason)
-        except Exception:
-            log.exception("model loading failed")
-        finally:
-            self.loading = False
-        if self.default_model and self.default_model not in self.registry.models:
-            log.warning("default model %r is not served", self.default_model)
-        log.info("ready=%s models=%s failed=%s", self.ready, self.registry.names(), sorted(self.registry.failed))
+                log.error("not serving %s: %s", name, reason)
+            self._pick_default()
+            self.metrics.models_loaded.set(len(self.registry.models))
+            return ReloadResponse(
+                added=added,
+                updated=updated,
+                removed=todo.remove,
+                unchanged=todo.keep,
+                failed=failed,
+                models=self.registry.names(),
+                default=self.default_model,
+            )
+
+    def _pick_default(self) -> None:
+        names = self.registry.names()
+        self.default_model = self.settings.default_model or (names[0] if names else None)
 
     async def _serve(self, model: LoadedModel) -> None:
         s = self.settings
@@ -87,13 +164,33 @@ class ServiceState:
             name=model.name,
         )
         await batcher.start()
-        self.batchers[model.name] = batcher
+        old = self.lanes.get(model.name)
+        self.lanes[model.name] = Lane(model, batcher)  # the swap: new requests get the new version
         self.registry.add(model)
+        if old is not None:
+            self._retire(old)
+        self._pick_default()
         self.metrics.models_loaded.set(len(self.registry.models))
 
+    def _retire(self, lane: Lane) -> None:
+        """Stop a replaced or removed model's batcher once the requests holding it are done."""
+        self._retiring.add(lane)
+        task = asyncio.get_running_loop().create_task(self._stop_when_idle(lane), name=f"retire-{lane.model.name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _stop_when_idle(self, lane: Lane) -> None:
+        while lane.users:
+            await lane.idle.wait()
+        lane.closing = True
+        await lane.batcher.stop()
+        self._retiring.discard(lane)
+
     async def close(self) -> None:
-        for batcher in self.batchers.values():
-            await batcher.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        for lane in [*self.lanes.values(), *self._retiring]:
+            await lane.batcher.stop()
 
     def model(self, name: str | None) -> LoadedModel:
         """The model a request names (or the default); 503 while it may still be loading."""
@@ -106,21 +203,45 @@ class ServiceState:
             raise Unavailable("no model is being served", retry_after_s=30.0)
         return self.registry.get(name)  # raises ModelNotFound
 
+    def _lane(self, model: LoadedModel) -> Lane:
+        """The lane of this model version; a request that outlived its version moves to the new one."""
+        lane = self.lanes.get(model.name)
+        if lane is not None and lane.model is model:
+            return lane
+        old = next((x for x in self._retiring if x.model is model and not x.closing), None)
+        if old is not None:
+            return old
+        if lane is not None and lane.model.manifest.inputs == model.manifest.inputs:
+            return lane
+        raise Unavailable(f"model {model.name!r} was reloaded while this request was prepared", retry_after_s=1.0)
+
     async def sample(self, receive: Receive, model: LoadedModel, inputs: Inputs) -> np.ndarray:
-        """Queue inputs on the model's batcher; give up (and drop the work) if the client leaves."""
-        work = asyncio.ensure_future(self.batchers[model.name].submit(inputs))
-        watch = asyncio.ensure_future(_until_disconnected(receive))
+        """Queue inputs on the model's batcher; give up (and drop the work) if the client leaves
+        or the request's deadline passes first."""
+        lane = self._lane(model)
+        until = deadline.current()
+        timeout = None if until is None else until - asyncio.get_running_loop().time()
+        if timeout is not None and timeout <= 0:
+            raise DeadlineExceeded("the request's deadline passed before its images were queued")
+        lane.enter()
         try:
-            done, _ = await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
+            work = asyncio.ensure_future(lane.batcher.submit(inputs))
+            watch = asyncio.ensure_future(_until_disconnected(receive))
+            try:
+                done, _ = await asyncio.wait({work, watch}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                watch.cancel()
+                if not work.done():
+                    work.cancel()  # cancels the batcher futures, so take_batch drops them
+            if work not in done:
+                if watch in done:
+                    raise ClientGone()
+                raise DeadlineExceeded(f"the request's deadline passed before {model.name} produced its images")
+            try:
+                return work.result()
+            except QueueFull as exc:
+                raise Unavailable(f"{model.name}: {exc}", exc.retry_after_s) from None
+            except BatcherStopped as exc:
+                raise Unavailable(str(exc), retry_after_s=5.0) from None
         finally:
-            watch.cancel()
-            if not work.done():
-                work.cancel()  # cancels the batcher futures, so take_batch drops them
-        if work not in done:
-            raise ClientGone()
-        try:
-            return work.result()
-        except QueueFull as exc:
-            raise Unavailable(f"{model.name}: {exc}", exc.retry_after_s) from None
-        except BatcherStopped as exc:
-            raise Unavailable(str(exc), retry_after_s=5.0) from None
+            lane.leave()

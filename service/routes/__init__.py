@@ -1,6 +1,6 @@
 """One APIRouter per resource; `service.app` is the only place that mounts them."""
 
-from service.routes import arithmetic, generate, health, infogan, interpolate, models, v2
+from service.routes import admin, arithmetic, generate, health, infogan, interpolate, models, v2
 
 ROUTERS = [
     models.router,
@@ -10,4 +10,5 @@ ROUTERS = [
     infogan.router,
     health.router,
     v2.router,
+    admin.router,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service import sampling
+from service import limits, sampling
 from service.deps import StateDep
 from service.responses import encode_b64, headers, json_response, png_response, sampling_responses
 from service.schemas import ArithmeticRequest, ArithmeticResponse, ImageOut, TermOut
@@ -16,6 +16,7 @@ router = APIRouter(tags=["sampling"])
 async def arithmetic(body: ArithmeticRequest, state: StateDep, request: Request) -> Response:
     """Result latent = sum(weight_j * mean(z(seeds_j))); one term of one seed equals /generate of it."""
     model = state.model(body.model)
+    limits.check(body, model, state.settings)
     top_label = model.resolve_label(body.label, "label")
     term_labels = [model.resolve_label(t.label, f"terms.{i}.label") for i, t in enumerate(body.terms)]
     firsts = [model.draw(t.seeds[0]) for t in body.terms]

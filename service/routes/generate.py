@@ -6,7 +6,7 @@ import secrets
 
 from fastapi import APIRouter, Request, Response
 
-from service import sampling
+from service import limits, sampling
 from service.deps import StateDep
 from service.responses import SAMPLING_DOCS, encode_b64, headers, json_response, png_response
 from service.schemas import GenerateRequest, GenerateResponse, ImageOut
@@ -18,6 +18,7 @@ router = APIRouter(tags=["sampling"])
 async def generate(body: GenerateRequest, state: StateDep, request: Request) -> Response:
     """Generate `n` images; image `i` uses seed `seed + i`, so it equals the single image of that seed."""
     model = state.model(body.model)
+    limits.check(body, model, state.settings)
     label = model.resolve_label(body.label, "label")
     seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
     draws = [model.draw(s) for s in sampling.seeds_from(seed, body.n)]

@@ -20,11 +20,14 @@ async def healthz() -> HealthStatus:
     return HealthStatus(status="ok")
 
 
-@router.get("/readyz", responses={503: {"model": HealthStatus, "description": "still loading, or nothing served"}})
+@router.get(
+    "/readyz", responses={503: {"model": HealthStatus, "description": "still loading, nothing served, or draining"}}
+)
 async def readyz(state: StateDep) -> JSONResponse:
-    """200 once loading finished with at least one model served; `failed` names models refused."""
-    status: Literal["ready", "loading", "unready"] = (
-        "ready" if state.ready else "loading" if state.loading else "unready"
+    """200 once loading finished with at least one model served, 503 again from SIGTERM on; `failed` names
+    models refused."""
+    status: Literal["ready", "loading", "unready", "draining"] = (
+        "draining" if state.drain.draining else "ready" if state.ready else "loading" if state.loading else "unready"
     )
     body = HealthStatus(status=status, models=state.registry.names(), failed=state.registry.failed)
     return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)

@@ -7,7 +7,7 @@ import secrets
 import numpy as np
 from fastapi import APIRouter, Request, Response
 
-from service import sampling
+from service import limits, sampling
 from service.deps import StateDep
 from service.errors import InputError
 from service.registry import LoadedModel
@@ -57,6 +57,7 @@ def _codes(model: LoadedModel, body: InfoGANRequest, draw: sampling.Draw) -> lis
 async def infogan(body: InfoGANRequest, state: StateDep, request: Request) -> Response:
     """One image from z(seed) and the given codes, or one per value of the swept code."""
     model = state.model(body.model)
+    limits.check(body, model, state.settings)
     seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
     draw = model.draw(seed)
     codes = _codes(model, body, draw)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service import sampling
+from service import limits, sampling
 from service.deps import StateDep
 from service.responses import SAMPLING_DOCS, encode_b64, headers, json_response, png_response
 from service.schemas import FrameOut, InterpolateRequest, InterpolateResponse
@@ -16,6 +16,7 @@ router = APIRouter(tags=["sampling"])
 async def interpolate(body: InterpolateRequest, state: StateDep, request: Request) -> Response:
     """Frame k uses t = k/(steps-1); the first and last frames equal /generate of seed_a and seed_b."""
     model = state.model(body.model)
+    limits.check(body, model, state.settings)
     a, b = model.draw(body.seed_a), model.draw(body.seed_b)
     label_a = model.resolve_label(body.label_a, "label_a")
     label_b = model.resolve_label(body.label_b, "label_b")

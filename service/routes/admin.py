@@ -1,0 +1,19 @@
+"""Operator routes under /admin; the auth middleware lets only admin keys through."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.deps import StateDep
+from service.schemas import ReloadResponse
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.post("/reload")
+async def reload(state: StateDep) -> ReloadResponse:
+    """Re-read the models directory: load new or changed models and swap them in, stop serving removed ones.
+
+    Requests keep being served throughout; a model whose new version fails its checks keeps its old one.
+    """
+    return await state.reload()
