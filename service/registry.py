@@ -215,10 +215,20 @@ def create_session(path: Path, settings: Settings) -> tuple[ort.InferenceSession
 def check_signature(session: ort.InferenceSession, manifest: Manifest) -> None:
     """The ONNX graph must take exactly the inputs the manifest promises."""
     expected = manifest.expected_inputs()
-    got = {i.name: (_ORT_DTYPES.get(i.type, i.type), len(i.shape)) for i in session.get_inputs()}
-    want = {name: (dtype, len(shape)) for name, (dtype, shape) in expected.items()}
-    if got != want:
+    got = {i.name: (_ORT_DTYPES.get(i.type, i.type), list(i.shape)) for i in session.get_inputs()}
+    want = {name: (dtype, list(shape)) for name, (dtype, shape) in expected.items()}
+    agree = got.keys() == want.keys() and all(
+        got[k][0] == want[k][0] and _dims_agree(got[k][1], want[k][1]) for k in want
+    )
+    if not agree:
         raise ModelLoadError(f"ONNX inputs {got} do not match the manifest {want}")
+
+
+def _dims_agree(got: Sequence[object], want: Sequence[object]) -> bool:
+    """Same rank, and equal sizes wherever both name a fixed size (symbolic axes match anything)."""
+    return len(got) == len(want) and all(
+        g == w for g, w in zip(got, want, strict=True) if isinstance(g, int) and isinstance(w, int)
+    )
 
 
 def batch_invariant(model: LoadedModel, rows: int = 5) -> bool:
