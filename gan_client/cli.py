@@ -60,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--label-b", type=label)
     s.add_argument("--steps", type=int, default=8)
     s.add_argument("--method", choices=["slerp", "lerp"], default="slerp")
+    s.add_argument("--columns", type=int)
     s = sampling("arithmetic", "latent vector arithmetic over means of seeds")
     s.add_argument("--term", type=term, action="append", required=True, help="SEEDS[:WEIGHT[:LABEL]], repeatable")
     s.add_argument("--label", type=label, help="label of the result (conditional models)")
@@ -68,6 +69,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--categorical", type=int)
     s.add_argument("--continuous", type=float, nargs="+")
     s.add_argument("--sweep", type=sweep, help="CODE=V1,V2,... e.g. continuous:0=-1,0,1")
+    s.add_argument("--columns", type=int)
     return p
 
 
@@ -79,11 +81,11 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
         return client.generate(args.model, args.n, args.seed, args.label, fmt, args.columns)
     if args.command == "interpolate":
         return client.interpolate(
-            args.seed_a, args.seed_b, args.model, args.label_a, args.label_b, args.steps, args.method, fmt
+            args.seed_a, args.seed_b, args.model, args.label_a, args.label_b, args.steps, args.method, fmt, args.columns
         )
     if args.command == "arithmetic":
         return client.arithmetic(args.term, args.model, args.label, fmt)
-    return client.infogan(args.model, args.seed, args.categorical, args.continuous, args.sweep, fmt)
+    return client.infogan(args.model, args.seed, args.categorical, args.continuous, args.sweep, fmt, args.columns)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,53 +48,6 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
-class _Bodies:
-    """Request bodies of the sampling endpoints, shared by both clients."""
-
-    @staticmethod
-    def generate(
-        model: str | None, n: int, seed: int | None, label: int | str | None, fmt: Format, columns: int | None
-    ) -> dict[str, Any]:
-        return _body(model=model, n=n, seed=seed, label=label, format=fmt, columns=columns)
-
-    @staticmethod
-    def interpolate(
-        model: str | None,
-        seed_a: int,
-        seed_b: int,
-        label_a: int | str | None,
-        label_b: int | str | None,
-        steps: int,
-        method: str,
-        fmt: Format,
-    ) -> dict[str, Any]:
-        return _body(
-            model=model,
-            seed_a=seed_a,
-            seed_b=seed_b,
-            label_a=label_a,
-            label_b=label_b,
-            steps=steps,
-            method=method,
-            format=fmt,
-        )
-
-    @staticmethod
-    def arithmetic(model: str | None, terms: list[Term], label: int | str | None, fmt: Format) -> dict[str, Any]:
-        return _body(model=model, terms=terms, label=label, format=fmt)
-
-    @staticmethod
-    def infogan(
-        model: str | None,
-        seed: int | None,
-        categorical: int | None,
-        continuous: list[float] | None,
-        sweep: dict[str, Any] | None,
-        fmt: Format,
-    ) -> dict[str, Any]:
-        return _body(model=model, seed=seed, categorical=categorical, continuous=continuous, sweep=sweep, format=fmt)
-
-
 class GanClient:
     """Blocking client: `GanClient().generate(model="mnist-cgan", label=7, seed=1, n=16)` → PNG bytes."""
 
@@ -131,7 +84,7 @@ class GanClient:
         format: Format = "png",
         columns: int | None = None,
     ) -> bytes | dict[str, Any]:
-        return self._post("/generate", _Bodies.generate(model, n, seed, label, format, columns))
+        return self._post("/generate", _body(model=model, n=n, seed=seed, label=label, format=format, columns=columns))
 
     def interpolate(
         self,
@@ -143,14 +96,25 @@ class GanClient:
         steps: int = 8,
         method: str = "slerp",
         format: Format = "png",
+        columns: int | None = None,
     ) -> bytes | dict[str, Any]:
-        body = _Bodies.interpolate(model, seed_a, seed_b, label_a, label_b, steps, method, format)
+        body = _body(
+            model=model,
+            seed_a=seed_a,
+            seed_b=seed_b,
+            label_a=label_a,
+            label_b=label_b,
+            steps=steps,
+            method=method,
+            format=format,
+            columns=columns,
+        )
         return self._post("/interpolate", body)
 
     def arithmetic(
         self, terms: list[Term], model: str | None = None, label: int | str | None = None, format: Format = "png"
     ) -> bytes | dict[str, Any]:
-        return self._post("/arithmetic", _Bodies.arithmetic(model, terms, label, format))
+        return self._post("/arithmetic", _body(model=model, terms=terms, label=label, format=format))
 
     def infogan(
         self,
@@ -160,8 +124,18 @@ class GanClient:
         continuous: list[float] | None = None,
         sweep: dict[str, Any] | None = None,
         format: Format = "png",
+        columns: int | None = None,
     ) -> bytes | dict[str, Any]:
-        return self._post("/infogan", _Bodies.infogan(model, seed, categorical, continuous, sweep, format))
+        body = _body(
+            model=model,
+            seed=seed,
+            categorical=categorical,
+            continuous=continuous,
+            sweep=sweep,
+            format=format,
+            columns=columns,
+        )
+        return self._post("/infogan", body)
 
 
 class AsyncGanClient:
@@ -200,7 +174,8 @@ class AsyncGanClient:
         format: Format = "png",
         columns: int | None = None,
     ) -> bytes | dict[str, Any]:
-        return await self._post("/generate", _Bodies.generate(model, n, seed, label, format, columns))
+        body = _body(model=model, n=n, seed=seed, label=label, format=format, columns=columns)
+        return await self._post("/generate", body)
 
     async def interpolate(
         self,
@@ -212,14 +187,25 @@ class AsyncGanClient:
         steps: int = 8,
         method: str = "slerp",
         format: Format = "png",
+        columns: int | None = None,
     ) -> bytes | dict[str, Any]:
-        body = _Bodies.interpolate(model, seed_a, seed_b, label_a, label_b, steps, method, format)
+        body = _body(
+            model=model,
+            seed_a=seed_a,
+            seed_b=seed_b,
+            label_a=label_a,
+            label_b=label_b,
+            steps=steps,
+            method=method,
+            format=format,
+            columns=columns,
+        )
         return await self._post("/interpolate", body)
 
     async def arithmetic(
         self, terms: list[Term], model: str | None = None, label: int | str | None = None, format: Format = "png"
     ) -> bytes | dict[str, Any]:
-        return await self._post("/arithmetic", _Bodies.arithmetic(model, terms, label, format))
+        return await self._post("/arithmetic", _body(model=model, terms=terms, label=label, format=format))
 
     async def infogan(
         self,
@@ -229,5 +215,15 @@ class AsyncGanClient:
         continuous: list[float] | None = None,
         sweep: dict[str, Any] | None = None,
         format: Format = "png",
+        columns: int | None = None,
     ) -> bytes | dict[str, Any]:
-        return await self._post("/infogan", _Bodies.infogan(model, seed, categorical, continuous, sweep, format))
+        body = _body(
+            model=model,
+            seed=seed,
+            categorical=categorical,
+            continuous=continuous,
+            sweep=sweep,
+            format=format,
+            columns=columns,
+        )
+        return await self._post("/infogan", body)
