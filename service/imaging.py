@@ -17,11 +17,15 @@ PNG_COMPRESS_LEVEL = 6  # fixed, so equal pixels always give equal bytes
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
-    """float [-1, 1] (N, C, H, W) → uint8 (N, H, W, C) via round((x + 1) * 127.5), clipped."""
+    """float [-1, 1] (N, C, H, W) → uint8 (N, H, W, C) via round((x + 1) * 127.5), clipped.
+
+    NaN and -inf become 0, +inf 255. Clamping to [-1, 1] first (fmax drops NaN for -1) gives
+    the same bytes as nan_to_num + clip in a third of the time, which counts at one image per request.
+    """
     if images.ndim != 4:
         raise ValueError(f"expected (N, C, H, W), got shape {images.shape}")
-    x = np.nan_to_num(images.astype(np.float32, copy=False), nan=-1.0, posinf=1.0, neginf=-1.0)
-    scaled = np.clip(np.rint((x + np.float32(1.0)) * np.float32(127.5)), 0, 255)
+    x = np.minimum(np.fmax(images.astype(np.float32, copy=False), np.float32(-1.0)), np.float32(1.0))
+    scaled = np.rint((x + np.float32(1.0)) * np.float32(127.5))
     return np.ascontiguousarray(scaled.astype(np.uint8).transpose(0, 2, 3, 1))
 
 
@@ -49,7 +53,8 @@ def png_bytes(tile: np.ndarray) -> bytes:
     if tile.dtype != np.uint8 or tile.ndim != 3 or tile.shape[2] not in (1, 3):
         raise ValueError(f"expected (H, W, 1|3) uint8, got shape {tile.shape}")
     mode = "L" if tile.shape[2] == 1 else "RGB"
-    img = Image.fromarray(np.ascontiguousarray(tile[:, :, 0] if mode == "L" else tile))
+    h, w = tile.shape[:2]
+    img = Image.frombuffer(mode, (w, h), np.ascontiguousarray(tile).tobytes(), "raw", mode, 0, 1)
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buf.getvalue()
