@@ -4,6 +4,11 @@ Knows nothing of HTTP, ORT or metrics backends. Callers `submit()` named input a
 a leading batch axis; the batcher queues them as `Job`s, forms batches with the pure
 `take_batch()` when `max_batch` images are waiting or the oldest has waited `max_wait_s`,
 runs the model in its own thread and hands each job its slice of the output.
+
+With `adaptive_wait`, the batcher waits only for the company recent batches suggest is coming:
+a batch also fires once as many jobs wait as the last batch held (`expected_jobs`, halved after
+each smaller batch). A lone caller therefore runs at once instead of waiting `max_wait_s` for
+nobody, while under load batches still fill up to `max_batch` or `max_wait_s`.
 """
 
 from __future__ import annotations
@@ -110,7 +115,10 @@ class Batcher:
     buckets: Sequence[int] | None = None  # fixed batch shapes to pad to; None: run the exact size
     hooks: BatcherHooks = field(default_factory=BatcherHooks)
     name: str = "model"
+    adaptive_wait: bool = False  # also fire once `expected_jobs` jobs wait (see the module docstring)
+    expected_jobs: int = field(default=1, init=False)  # jobs in recent batches: the company worth waiting for
     _queue: deque[Job] = field(default_factory=deque, init=False)
+    _queued_images: int = field(default=0, init=False)  # in _queue, callers that left included: O(1) bound checks
     _inflight: list[Job] = field(default_factory=list, init=False)
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
@@ -145,6 +153,7 @@ class Batcher:
                 job.future.set_exception(BatcherStopped(f"{self.name}: batcher stopped"))
                 job.future.exception()  # nobody may await it any more; don't warn about that
         self._queue.clear()
+        self._queued_images = 0
         self._inflight = []
         self.hooks.on_depth(0)
         if self._executor is not None:
@@ -163,18 +172,22 @@ class Batcher:
         n = rows.pop()
         if not self.running:
             raise BatcherStopped(f"{self.name}: batcher not running")
-        depth = self.depth
+        depth = self._queued_images
         if depth and depth + n > self.max_queue:
-            raise QueueFull(depth, self.max_queue)
+            depth = self.depth  # exact, without the jobs of callers that left
+            if depth and depth + n > self.max_queue:
+                raise QueueFull(depth, self.max_queue)
         loop = asyncio.get_running_loop()
         now = loop.time()
+        if n <= self.max_batch:  # the common case: one job, awaited directly
+            job = Job(inputs, n, loop.create_future(), now)
+            self._enqueue([job], depth + n)
+            return await job.future  # cancelling the caller cancels the future: take_batch drops it
         jobs = [
             Job(part, next(iter(part.values())).shape[0], loop.create_future(), now)
             for part in chunk(inputs, self.max_batch)
         ]
-        self._queue.extend(jobs)
-        self.hooks.on_depth(depth + n)
-        self._wakeup.set()
+        self._enqueue(jobs, depth + n)
         futures = [job.future for job in jobs]
         try:
             parts = await asyncio.gather(*futures)
@@ -187,26 +200,41 @@ class Batcher:
             raise
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
+    def _enqueue(self, jobs: list[Job], depth: int) -> None:
+        self._queue.extend(jobs)
+        self._queued_images += sum(job.size for job in jobs)
+        self.hooks.on_depth(depth)
+        self._wakeup.set()
+
     async def _loop(self) -> None:
         while True:
             await self._wait_for_batch()
             batch = take_batch(self._queue, self.max_batch)
+            self._queued_images = sum(job.size for job in self._queue)
             self.hooks.on_depth(self.depth)
             if batch:
+                self.expected_jobs = max(len(batch), self.expected_jobs // 2)
                 await self._run_batch(batch)
 
+    def _has_company(self) -> bool:
+        """Enough waits to run now: `max_batch` images, or (adaptive) as many jobs as recent batches held."""
+        if self._queued_images >= self.max_batch and live_images(self._queue) >= self.max_batch:
+            return True
+        return self.adaptive_wait and len(self._queue) >= self.expected_jobs
+
     async def _wait_for_batch(self) -> None:
-        """Return once `max_batch` images wait or the oldest live one has waited `max_wait_s`."""
+        """Return once `max_batch` images wait, the oldest live one has waited `max_wait_s`,
+        or (adaptive) the company recent batches suggest is waiting."""
         loop = asyncio.get_running_loop()
         while True:
             while self._queue and self._queue[0].future.done():
-                self._queue.popleft()
+                self._queued_images -= self._queue.popleft().size
             if self._queue:
                 break
             self._wakeup.clear()
             await self._wakeup.wait()
         deadline = self._queue[0].enqueued + self.max_wait_s
-        while live_images(self._queue) < self.max_batch:
+        while not self._has_company():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return

@@ -162,6 +162,7 @@ class ServiceState:
             buckets=model.buckets,
             hooks=self.metrics.hooks(model.name),
             name=model.name,
+            adaptive_wait=True,  # a lone request runs at once; concurrent ones still batch (docs/bench)
         )
         await batcher.start()
         old = self.lanes.get(model.name)
