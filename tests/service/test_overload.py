@@ -16,11 +16,11 @@ import pytest
 
 from .launch import Launched, serving, write_slow_model
 
-QUEUE_IMAGES = 32
+QUEUE_IMAGES = 48
 MAX_BATCH = 16
-N = 4  # images per request in the load test
+N = MAX_BATCH  # images per request in the load test: one batch each, so the model, not HTTP, is the bottleneck
 MEASURE_S = 3.0
-OVERLOAD_S = 6.0
+OVERLOAD_S = 8.0
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +95,8 @@ def test_twice_the_capacity_gets_200_or_503_with_bounded_latency(slow_server: La
     # run; the slack absorbs a busy CI machine. Without the bound the backlog would grow for the whole
     # OVERLOAD_S and the last requests would wait about that long.
     drain_s = QUEUE_IMAGES / (rate * N)
-    bound = max(1.5, 4 * (drain_s + alone) + 0.5)
-    assert bound < OVERLOAD_S / 3
+    bound = max(1.5, 3 * (drain_s + alone) + 0.5)
+    assert bound < OVERLOAD_S / 2
     p99 = ok[int(0.99 * (len(ok) - 1))]
     assert p99 <= bound, f"p99 {p99:.3f}s over {bound:.3f}s (capacity {rate:.1f}/s, alone {alone:.3f}s)"
     assert health and max(health) < 2.0, health
