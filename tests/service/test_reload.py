@@ -1,0 +1,130 @@
+"""Hot reload of a real server under concurrent load: POST /admin/reload swaps new and changed models in
+with zero failed requests, removed models answer 404 afterwards, and a changed model that fails its
+integrity check keeps serving its previous version."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import EXPORTED, tiny_generator, tiny_manifest
+from .launch import Launched, serving
+
+ADMIN_KEY = "admin-key-0123456789abcdef"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+CYCLES = 4
+WORKERS = 8
+
+
+def write_version(root: Path, name: str, version: int) -> None:
+    """Model `name` with weights that depend on `version`, so each version draws different images."""
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    tiny_generator(folder / "model.onnx", seed=100 + version)
+    (folder / "manifest.json").write_text(json.dumps(tiny_manifest(name, folder / "model.onnx")))
+
+
+@pytest.fixture
+def reloadable(tmp_path: Path):
+    models = tmp_path / "models"
+    write_version(models, "tiny-a", 1)
+    write_version(models, "tiny-b", 1)
+    real = sorted(EXPORTED.glob("*/manifest.json"))
+    if real:  # a real model that stays as it is throughout
+        shutil.copytree(real[0].parent, models / real[0].parent.name)
+    with serving(models, tmp_path / "server.log", admin_keys=ADMIN_KEY, max_batch=16) as server:
+        yield server, models
+
+
+def reload(server: Launched) -> dict:
+    r = httpx.post(f"{server.url}/admin/reload", headers=ADMIN, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_reload_under_load_fails_no_request(reloadable):
+    server, models = reloadable
+    kept = [m["name"] for m in httpx.get(f"{server.url}/models").json()["models"] if not m["name"].startswith("tiny")]
+    steady = ["tiny-a", *kept]  # served before, during and after every reload
+    answers: dict[str, list[int]] = defaultdict(list)
+    a_images: set[bytes] = set()
+    reports = []
+    threads: list[int] = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as c:
+
+            async def worker(k: int) -> None:
+                while not stop.is_set():
+                    name = steady[k % len(steady)]
+                    r = await c.post("/generate", json={"model": name, "seed": 7, "n": 1 + k % 3})
+                    answers[name].append(r.status_code)
+                    if name == "tiny-a" and r.status_code == 200 and k % 3 == 0:
+                        a_images.add(r.content)
+
+            workers = [asyncio.create_task(worker(k)) for k in range(WORKERS)]
+            await asyncio.sleep(0.3)
+            for cycle in range(1, CYCLES + 1):
+                odd = cycle % 2 == 1
+                write_version(models, "tiny-a", 2 if odd else 1)
+                if odd:
+                    shutil.rmtree(models / "tiny-b")
+                    write_version(models, "tiny-c", 1)
+                else:
+                    shutil.rmtree(models / "tiny-c")
+                    write_version(models, "tiny-b", 1)
+                reports.append(await asyncio.to_thread(reload, server))
+                threads.append(_threads(server))
+                gone, back = ("tiny-b", "tiny-c") if odd else ("tiny-c", "tiny-b")
+                assert (await c.post("/generate", json={"model": gone})).status_code == 404
+                assert (await c.post("/generate", json={"model": back})).status_code == 200
+                await asyncio.sleep(0.2)
+            stop.set()
+            await asyncio.gather(*workers)
+
+    asyncio.run(main())
+    for name in steady:
+        assert answers[name] and set(answers[name]) == {200}, (name, sorted(set(answers[name])))
+    assert sum(len(v) for v in answers.values()) > 50
+    assert len(a_images) == 2  # both versions of tiny-a were served, and nothing else
+    first, second = reports[0], reports[1]
+    assert first["updated"] == ["tiny-a"] and first["added"] == ["tiny-c"] and first["removed"] == ["tiny-b"]
+    assert second["updated"] == ["tiny-a"] and second["added"] == ["tiny-b"] and second["removed"] == ["tiny-c"]
+    assert sorted(first["unchanged"]) == sorted(kept) and not first["failed"]
+    names = [m["name"] for m in httpx.get(f"{server.url}/models").json()["models"]]
+    assert names == sorted(["tiny-a", "tiny-b", *kept])
+    assert threads[-1] <= threads[1] + 2, threads  # replaced versions' inference threads are gone
+
+
+def _threads(server: Launched) -> int:
+    status = Path(f"/proc/{server.proc.pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+
+
+def test_a_changed_model_that_fails_its_checks_keeps_its_previous_version(reloadable):
+    server, models = reloadable
+    before = httpx.post(f"{server.url}/generate", json={"model": "tiny-a", "seed": 3})
+    tiny_generator(models / "tiny-a" / "model.onnx", seed=999)  # new weights, manifest not updated
+    report = reload(server)
+    assert "sha256" in report["failed"]["tiny-a"] and "still serving the previous version" in report["failed"]["tiny-a"]
+    assert "tiny-a" in report["models"] and "tiny-a" not in report["updated"]
+    after = httpx.post(f"{server.url}/generate", json={"model": "tiny-a", "seed": 3})
+    assert after.status_code == 200 and after.content == before.content
+    ready = httpx.get(f"{server.url}/readyz")
+    assert ready.status_code == 200 and "tiny-a" in ready.json()["failed"]
+
+
+def test_a_new_model_with_a_bad_manifest_is_reported_not_served(reloadable):
+    server, models = reloadable
+    (models / "tiny-d").mkdir()
+    (models / "tiny-d" / "manifest.json").write_text("{")
+    report = reload(server)
+    assert "invalid manifest.json" in report["failed"]["tiny-d"] and "tiny-d" not in report["models"]
+    assert httpx.post(f"{server.url}/generate", json={"model": "tiny-d"}).status_code == 404
