@@ -1,0 +1,187 @@
+"""One benchmark run: the raw session, then each server under the same load points.
+
+Pure orchestration: every measurement happens in a child process (`bench.raw`, the servers,
+`bench.load`), so this process only waits and never competes for the CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import machine
+from bench.procs import REPO, RunningServer, ServerSpec, running
+from bench.serve import resolved_impls
+
+log = logging.getLogger(__name__)
+
+SINGLE_CONCURRENCY = (1, 8, 64, 256)  # n=1 requests
+BULK_CONCURRENCY = (1, 8)  # n=64 requests
+BULK_N = 64
+RAW_BATCHES = (1, BULK_N)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long each part runs; `quick()` is for CI and development."""
+
+    warmup_s: float = 2.0  # per point, not recorded
+    duration_s: float = 10.0  # per point, the measured window
+    drain_s: float = 30.0  # per point, at most, for answers to requests sent in the window
+    raw_s: float = 5.0  # per raw batch size
+
+    @classmethod
+    def quick(cls) -> Budget:
+        return cls(warmup_s=0.2, duration_s=0.5, drain_s=5.0, raw_s=0.3)
+
+
+@dataclass(frozen=True)
+class Plan:
+    model: str
+    models_dir: Path
+    budget: Budget = field(default_factory=Budget)
+    client: str = "aiohttp"
+    servers: tuple[str, ...] = ("noop", "naive", "service_unbatched", "service_batched")
+    service_env: dict[str, str] = field(default_factory=dict)  # extra GAN_* for both service runs
+
+    @property
+    def model_dir(self) -> Path:
+        return (self.models_dir / self.model).resolve()
+
+
+def points(server: str) -> list[dict[str, int]]:
+    """The load points of one server; the no-op endpoint ignores `n`, so it gets n=1 only."""
+    single = [{"n": 1, "concurrency": c} for c in SINGLE_CONCURRENCY]
+    bulk = [{"n": BULK_N, "concurrency": c} for c in BULK_CONCURRENCY]
+    return single if server == "noop" else single + bulk
+
+
+def server_specs(plan: Plan, served_dir: Path) -> dict[str, ServerSpec]:
+    """Every contender. The service gets a models folder holding only the benchmarked model."""
+    service_env = {
+        "GAN_HOST": "127.0.0.1",
+        "GAN_PORT": "{port}",
+        "GAN_MODELS_DIR": str(served_dir),
+        "GAN_DEFAULT_MODEL": plan.model,
+        **plan.service_env,
+    }
+    service = ["python", "-m", "service"]
+    info = f"/models/{plan.model}"
+    return {
+        "noop": ServerSpec("noop", "no-op FastAPI", ["python", "-m", "bench.noop", "{port}"]),
+        "naive": ServerSpec(
+            "naive",
+            "naive PyTorch",
+            ["python", "-m", "bench.naive", "{port}", str(plan.model_dir)],
+            info_path="/healthz",
+        ),
+        "service_unbatched": ServerSpec(
+            "service_unbatched",
+            "service, batching off",
+            service,
+            service_env | {"GAN_MAX_BATCH": "1"},
+            ready_path="/readyz",
+            info_path=info,
+        ),
+        "service_batched": ServerSpec(
+            "service_batched", "service, batching on", service, service_env, ready_path="/readyz", info_path=info
+        ),
+    }
+
+
+def run_raw(plan: Plan) -> dict[str, Any]:
+    """The raw ORT loop in its own process, under the service's settings (plan.service_env too)."""
+    import os
+
+    argv = [sys.executable, "-m", "bench.raw", str(plan.model_dir), str(plan.budget.raw_s), *map(str, RAW_BATCHES)]
+    env = os.environ | plan.service_env
+    done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.raw failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def run_load(
+    server: RunningServer, plan: Plan, workdir: Path, pts: list[dict[str, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Every point of one server (or `pts`) from a separate load-generator process."""
+    b = plan.budget
+    spec = {
+        "url": server.url + "/generate",
+        "model": plan.model,
+        "client": plan.client,
+        "server_pid": server.proc.pid,
+        "warmup_s": b.warmup_s,
+        "duration_s": b.duration_s,
+        "drain_s": b.drain_s,
+        "points": pts if pts is not None else points(server.spec.name),
+        "metrics_url": server.url + "/metrics" if server.spec.name.startswith("service") else None,
+    }
+    spec_path = workdir / f"{server.spec.name}.load.json"
+    spec_path.write_text(json.dumps(spec))
+    argv = [sys.executable, "-m", "bench.load", str(spec_path)]
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.load failed against {server.spec.name}:\n{done.stderr[-3000:]}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def service_settings(env: dict[str, str]) -> dict[str, Any]:
+    """The settings a service started with `env` runs under (its defaults plus our overrides)."""
+    from service.settings import Settings
+
+    fields = {k.removeprefix("GAN_").lower(): v for k, v in env.items() if k.startswith("GAN_")}
+    fields.pop("port", None)
+    s = Settings(**fields)
+    return {
+        "max_batch": s.max_batch,
+        "max_wait_ms": s.max_wait_ms,
+        "queue_images": s.queue_images,
+        "intra_op_threads": s.intra_op_threads(),
+        "log_level": s.log_level,
+    }
+
+
+def run(plan: Plan) -> dict[str, Any]:
+    """The whole benchmark; returns the results document (figures only, ratios added by report)."""
+    started = time.time()
+    doc: dict[str, Any] = {
+        "model": plan.model,
+        "budget": plan.budget.__dict__,
+        "client": plan.client,
+        "machine": machine.describe(),
+        "load_before": machine.load_snapshot(),
+        "uvicorn": resolved_impls(),
+        "servers": {},
+    }
+    manifest = json.loads((plan.model_dir / "manifest.json").read_text())
+    doc["model_info"] = {"variant": manifest.get("variant"), "sha256": manifest.get("sha256")}
+    log.info("raw ONNX Runtime loop (%s)", plan.model)
+    doc["raw_ort"] = run_raw(plan)
+    with tempfile.TemporaryDirectory(prefix="gan-bench-") as tmp:
+        workdir = Path(tmp)
+        served = workdir / "models"
+        served.mkdir()
+        (served / plan.model).symlink_to(plan.model_dir, target_is_directory=True)
+        specs = server_specs(plan, served)
+        for name in plan.servers:
+            spec = specs[name]
+            log.info("%s: starting", spec.label)
+            with running(spec, workdir) as server:
+                log.info("%s: ready on port %d; %d points", spec.label, server.port, len(points(name)))
+                results = run_load(server, plan, workdir)
+                entry: dict[str, Any] = {"label": spec.label, "points": results, "info": server.info}
+                if name.startswith("service"):
+                    entry["settings"] = service_settings(spec.env)
+                doc["servers"][name] = entry
+    doc["load_after"] = machine.load_snapshot()
+    doc["wall_s"] = round(time.time() - started, 1)
+    return doc

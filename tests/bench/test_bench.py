@@ -1,0 +1,137 @@
+"""`python -m bench --quick` end to end with a tiny time budget, plus its pure parts.
+
+Nothing here asserts a speed: timings belong to the benchmark's report, not to tests. The
+end-to-end test checks that one run starts and stops every server and leaves a complete
+results document (every figure and every ratio) and a plot.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.load import PointResult, Sample, percentile, summarise
+from bench.report import ratios, render
+
+REPO = Path(__file__).resolve().parents[2]
+SERVERS = ("noop", "naive", "service_unbatched", "service_batched")
+RATIOS = ("bulk", "single", "vs_naive", "batching_gain", "overhead_ms")
+SINGLE = [(1, 1), (1, 8), (1, 64), (1, 256)]
+BULK = [(64, 1), (64, 8)]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, str]:
+    out = tmp_path_factory.mktemp("bench")
+    argv = [sys.executable, "-m", "bench", "--quick", "--duration", "0.2", "--warmup", "0.05"]
+    argv += ["--raw-seconds", "0.05", "--out", str(out)]
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads((out / "results.json").read_text()), out, done.stdout
+
+
+def test_quick_run_measures_every_contender_at_every_point(quick_run: tuple[dict[str, Any], Path, str]) -> None:
+    doc, _, _ = quick_run
+    assert doc["quick"] is True
+    assert set(doc["servers"]) == set(SERVERS)
+    for name in SERVERS:
+        got = {(p["n"], p["concurrency"]) for p in doc["servers"][name]["points"]}
+        assert got == set(SINGLE if name == "noop" else SINGLE + BULK), name
+        for p in doc["servers"][name]["points"]:
+            assert p["requests"] > 0, (name, p)
+            assert p["req_per_s"] > 0 and p["img_per_s"] == pytest.approx(p["n"] * p["req_per_s"])
+            assert all(math.isfinite(p["latency_ms"][q]) for q in ("p50", "p95", "p99"))
+            assert p["non_200"] == {} and p["transport_errors"] == {}, (name, p)
+    for batch in ("1", "64"):
+        raw = doc["raw_ort"]["batches"][batch]
+        assert raw["img_per_s"] > 0 and raw["ms_per_run_p50"] > 0
+
+
+def test_quick_run_reports_machine_settings_and_every_ratio(quick_run: tuple[dict[str, Any], Path, str]) -> None:
+    doc, out, stdout = quick_run
+    m = doc["machine"]
+    assert m["cpu_model"] and m["usable_cpus"] >= 1 and m["versions"]["python"]
+    assert "competing" in doc["load_before"] and "competing" in doc["load_after"]
+    assert doc["uvicorn"]["loop"] in ("uvloop", "asyncio")
+    assert doc["servers"]["service_unbatched"]["settings"]["max_batch"] == 1
+    assert doc["servers"]["service_batched"]["settings"]["max_batch"] > 1
+    assert doc["servers"]["naive"]["info"]["torch_threads"]["intra_op"] >= 1
+    assert set(doc["ratios"]) == set(RATIOS)
+    for name in RATIOS:
+        r = doc["ratios"][name]
+        assert isinstance(r["value"], float) and math.isfinite(r["value"]), name
+        assert r["met"] in (True, False) and r["goal"] and r["formula"]
+    assert set(doc["ratios"]["batching_gain"]["inputs"]["per_point"]) == {f"n={n},c={c}" for n, c in SINGLE + BULK}
+    assert (out / "throughput.png").stat().st_size > 10_000
+    for name in RATIOS:
+        assert name in stdout
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0 and percentile(values, 99) == 99.0 and percentile(values, 100) == 100.0
+    assert percentile([7.0], 99) == 7.0 and math.isnan(percentile([], 50))
+
+
+def test_summarise_counts_answers_in_the_window_and_latency_of_requests_sent_in_it() -> None:
+    result = PointResult(
+        samples=[
+            Sample(0.5, 1.5, 200),  # sent in warm-up, answered in the window: throughput only
+            Sample(1.2, 1.4, 200),
+            Sample(2.5, 3.5, 200),  # sent in the window, answered in the drain: latency only
+            Sample(1.3, 1.31, 503),
+        ]
+    )
+    s = summarise(result, n=4, window=(1.0, 3.0))
+    assert s["req_per_s"] == pytest.approx(2 / 2.0) and s["img_per_s"] == pytest.approx(4.0)
+    assert s["requests"] == 2 and s["latency_ms"]["max"] == pytest.approx(1000.0)
+    assert s["non_200"] == {"503": 1}
+
+
+def _doc(service_on: float, service_off: float) -> dict[str, Any]:
+    """A results document with round numbers, to check the ratio arithmetic."""
+
+    def pt(n: int, c: int, req_s: float, p50: float = 1.0) -> dict[str, Any]:
+        lat = {"p50": p50, "p95": p50, "p99": p50, "mean": p50, "max": p50}
+        return {"n": n, "concurrency": c, "req_per_s": req_s, "img_per_s": n * req_s, "latency_ms": lat}
+
+    def server(req_s: float) -> dict[str, Any]:
+        return {"label": "x", "points": [pt(n, c, req_s / n) for n, c in SINGLE + BULK]}
+
+    return {
+        "raw_ort": {"batches": {"1": {"img_per_s": 4000.0, "ms_per_run_p50": 0.25}, "64": {"img_per_s": 8000.0, "ms_per_run_p50": 8.0}}},
+        "servers": {
+            "noop": {"label": "noop", "points": [pt(1, c, 4000.0) for _, c in SINGLE]},
+            "naive": server(500.0),
+            "service_unbatched": server(service_off),
+            "service_batched": server(service_on),
+        },
+    }
+
+
+def test_ratios_follow_their_definitions() -> None:
+    r = ratios(_doc(service_on=1800.0, service_off=900.0))
+    assert r["single"]["inputs"]["L"] == pytest.approx(2000.0)  # 1 / (1/4000 + 1/4000)
+    assert r["single"]["value"] == pytest.approx(0.9) and r["single"]["met"] is True
+    assert r["bulk"]["value"] == pytest.approx(1800.0 / 8000.0) and r["bulk"]["met"] is False
+    assert r["vs_naive"]["value"] == pytest.approx(3.6)
+    assert r["batching_gain"]["value"] == pytest.approx(2.0)
+    assert r["overhead_ms"]["value"] == pytest.approx(0.75) and r["overhead_ms"]["met"] is True
+
+
+def test_a_missing_contender_leaves_its_ratios_empty_not_wrong() -> None:
+    doc = _doc(1800.0, 900.0)
+    del doc["servers"]["naive"], doc["servers"]["noop"]
+    r = ratios(doc)
+    assert r["vs_naive"]["value"] is None and r["vs_naive"]["met"] is None
+    assert r["single"]["value"] is None
+    doc |= {"model": "m", "client": "aiohttp", "uvicorn": {"loop": "uvloop", "http": "httptools"}}
+    doc |= {"machine": {"cpu_model": "cpu", "usable_cpus": 2, "versions": {}}}
+    doc |= {"load_before": {"competing": []}, "load_after": {"competing": []}, "ratios": r}
+    assert "vs_naive" in render(doc)
