@@ -32,15 +32,16 @@ def is_admin_path(path: str) -> bool:
 
 
 def presented_key(headers: list[tuple[bytes, bytes]]) -> bytes | None:
-    """The key a request carries, from `Authorization: Bearer` or `X-API-Key`."""
+    """The key a request carries: `Authorization: Bearer` if present, else `X-API-Key`."""
+    fallback = None
     for name, value in headers:
         if name == b"authorization":
             scheme, _, token = value.partition(b" ")
             if scheme.lower() == b"bearer" and token.strip():
                 return token.strip()
         elif name == b"x-api-key" and value.strip():
-            return value.strip()
-    return None
+            fallback = fallback or value.strip()
+    return fallback
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ def _document(path: str, method: str, op: Operation, keys: KeyRing) -> None:
         _respond(op, 403, "not an admin key, or the admin API is disabled")
     if path not in PROBES:
         _respond(op, 503, "loading, overloaded or shutting down", headers=_RETRY_AFTER)
+    if "{" in path:
+        _respond(op, 404, "no such model (or file)")
     if method != "post":
         return
     _respond(op, 408, "the request body did not arrive in time")

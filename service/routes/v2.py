@@ -238,7 +238,7 @@ def encode(request: InferRequest, name: str, images: np.ndarray) -> Response:
     return Response(header + data, media_type="application/octet-stream", headers={HEADER_LENGTH: str(len(header))})
 
 
-@router.post("/models/{name}/infer")
+@router.post("/models/{name}/infer", responses={400: {"description": "a request the protocol rejects"}})
 async def infer(name: str, request: Request, state: StateDep) -> Response:
     """Run the generator on tensors (or seeds) through the service's batcher."""
     model = served(state, name)
