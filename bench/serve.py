@@ -1,8 +1,9 @@
 """The one uvicorn configuration every benchmarked server shares, the service's own.
 
-`service/__main__.py` runs `uvicorn.run(app, workers=1, log_config=None, access_log=False)` with
-uvicorn's automatic loop and HTTP implementations; the peers run through `serve()` with the same
-arguments, so the comparison is between applications, not server settings.
+`service/__main__.py` runs uvicorn with `workers=1, log_config=None, access_log=False` and
+uvicorn's automatic loop and HTTP implementations (uvloop and httptools when installed); the
+peers run through `serve()` with the same arguments, so the comparison is between
+applications, not server settings.
 """
 
 from __future__ import annotations
