@@ -7,6 +7,7 @@ runs/bench-quick/ unless `--out` says otherwise, so they never replace the commi
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
@@ -27,7 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, help="measured seconds per load point")
     p.add_argument("--warmup", type=float, help="unrecorded seconds before each load point")
     p.add_argument("--raw-seconds", type=float, help="seconds per raw ORT batch size")
-    p.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp", help="load generator HTTP client")
+    p.add_argument(
+        "--client",
+        choices=("auto", "aiohttp", "httpx"),
+        default="auto",
+        help="load generator HTTP client (auto: aiohttp when installed, else httpx)",
+    )
     p.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated subset of {','.join(SERVERS)}")
     p.add_argument("--service-env", action="append", default=[], metavar="GAN_X=V", help="extra service setting")
     p.add_argument("--out", type=Path, help="folder for results.json and throughput.png (default: docs/bench)")
@@ -46,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         sys.exit(f"unknown --servers {sorted(unknown)}; choose from {SERVERS}")
     env = dict(item.split("=", 1) for item in args.service_env)
+    if args.client == "auto":
+        args.client = "aiohttp" if importlib.util.find_spec("aiohttp") else "httpx"
     plan = Plan(args.model, args.models_dir, budget, args.client, servers, env)
     if not (plan.model_dir / "manifest.json").is_file():
         sys.exit(f"no model {args.model!r} in {args.models_dir}")
