@@ -13,6 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service.manifest import Manifest
+from service.reload import plan
+
 from .conftest import EXPORTED, tiny_generator, tiny_manifest
 from .launch import Launched, serving
 
@@ -128,3 +131,17 @@ def test_a_new_model_with_a_bad_manifest_is_reported_not_served(reloadable):
     report = reload(server)
     assert "invalid manifest.json" in report["failed"]["tiny-d"] and "tiny-d" not in report["models"]
     assert httpx.post(f"{server.url}/generate", json={"model": "tiny-d"}).status_code == 404
+
+
+def test_plan_loads_new_and_changed_models_and_removes_missing_ones(tmp_path: Path):
+    def manifest(name: str, version: int) -> Manifest:
+        write_version(tmp_path, name, version)
+        return Manifest.model_validate_json((tmp_path / name / "manifest.json").read_text())
+
+    a1, a2, b, c = manifest("a", 1), manifest("a", 2), manifest("b", 1), manifest("c", 1)
+    served = {"a": a1, "b": b, "gone": c}
+    found = [(tmp_path / "a", a2, a2.sha256), (tmp_path / "b", b, b.sha256), (tmp_path / "c", c, "0" * 64)]
+    todo = plan(served, found)
+    assert [m.name for _, m in todo.load] == ["a", "c"] and todo.keep == ["b"] and todo.remove == ["gone"]
+    swapped_file = plan({"b": b}, [(tmp_path / "b", b, "f" * 64)])  # same manifest, different bytes on disk
+    assert [m.name for _, m in swapped_file.load] == ["b"] and not swapped_file.keep
