@@ -36,7 +36,7 @@ def main() -> None:
         log_config=None,  # keep our JSON handler
         access_log=False,  # service.access logs every request with route and latency
         log_level=settings.log_level,
-        timeout_graceful_shutdown=settings.shutdown_grace_s,
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_s)),
     )
     server = GracefulServer(
         config, state.drain, settings.shutdown_grace_s, settings.drain_delay_s, fatal=lambda: state.fatal

@@ -27,7 +27,7 @@ SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <key>`"},
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
 }
-ANY_KEY = [{"bearer": []}, {"apiKey": []}]
+ANY_KEY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
 
 
 def _respond(op: Operation, status: int, description: str, **extra: Any) -> None:

@@ -25,7 +25,7 @@ from service.middleware import send_json
 log = logging.getLogger(__name__)
 
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})  # still answered while draining
-_EXIT_MARGIN_S = 1.0  # of the grace period, kept for uvicorn's own shutdown and the lifespan
+_EXIT_MARGIN_S = 1.5  # of the grace period, kept for uvicorn's own shutdown (at least 1 s) and the lifespan
 
 
 @dataclass
@@ -107,6 +107,6 @@ class GracefulServer(uvicorn.Server):
             waited = time.monotonic() - self.drain.since
             idle = self.drain.inflight == 0 and waited >= self.delay_s
             if idle or waited >= self.grace_s - _EXIT_MARGIN_S:
-                self.config.timeout_graceful_shutdown = max(0.1, self.grace_s - _EXIT_MARGIN_S - waited)
+                self.config.timeout_graceful_shutdown = max(1, int(self.grace_s - _EXIT_MARGIN_S - waited))
                 self.should_exit = True
         return await super().on_tick(counter)

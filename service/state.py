@@ -116,7 +116,8 @@ class ServiceState:
             s = self.settings
             found, failed = await asyncio.to_thread(scan, s.models_dir)
             todo = plan({name: m.manifest for name, m in self.registry.models.items()}, found)
-            added, updated = [], []
+            added: list[str] = []
+            updated: list[str] = []
             for folder, manifest in todo.load:
                 try:
                     model = await asyncio.to_thread(load_model, folder, manifest, s)
