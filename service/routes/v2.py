@@ -33,7 +33,6 @@ DATATYPES = {
 }
 NAMES = {"float32": "FP32", "int64": "INT64"}
 SEED_TYPES = {"INT64", "INT32", "UINT32", "UINT64"}
-MAX_IMAGES = 256  # as /generate's n
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
 
@@ -67,9 +66,10 @@ class InferRequest(BaseModel):
     outputs: list[OutputRequest] | None = None
 
 
-def error(status: int, message: str) -> JSONResponse:
+def error(status: int, message: str, retry_after_s: float | None = None) -> JSONResponse:
     """The protocol's error body; `detail` too, as every other route of this service answers."""
-    return JSONResponse({"error": message, "detail": message}, status_code=status)
+    headers = {"Retry-After": str(max(1, round(retry_after_s)))} if retry_after_s is not None else None
+    return JSONResponse({"error": message, "detail": message}, status_code=status, headers=headers)
 
 
 def served(state: StateDep, name: str) -> LoadedModel | JSONResponse:
@@ -78,7 +78,7 @@ def served(state: StateDep, name: str) -> LoadedModel | JSONResponse:
     except ModelNotFound as e:
         return error(404, str(e))
     except Unavailable as e:
-        return error(503, str(e))
+        return error(503, str(e), e.retry_after_s)
 
 
 @router.get("")
@@ -94,7 +94,9 @@ async def live() -> dict[str, bool]:
 
 @router.get("/health/ready")
 async def ready(state: StateDep) -> JSONResponse:
-    return JSONResponse({"ready": state.ready}, status_code=200 if state.ready else 503)
+    if not state.ready:
+        return JSONResponse({"ready": False}, status_code=503, headers={"Retry-After": "2"})
+    return JSONResponse({"ready": True})
 
 
 @router.get("/models/{name}")
@@ -176,13 +178,13 @@ def check_rows(name: str, array: np.ndarray, rows: int, high: int) -> np.ndarray
     return flat.astype(np.int64)
 
 
-def model_inputs(model: LoadedModel, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def model_inputs(model: LoadedModel, arrays: dict[str, np.ndarray], max_images: int) -> dict[str, np.ndarray]:
     """The ONNX feeds: from `seed` (and optional `label`), or the graph's own inputs checked against it."""
     m = model.manifest
     first = next(iter(arrays.values()))
     rows = first.shape[0] if first.ndim else 0
-    if not 1 <= rows <= MAX_IMAGES:
-        raise ProtocolError(f"batch of {rows} images; allowed 1..{MAX_IMAGES}")
+    if not 1 <= rows <= max_images:
+        raise ProtocolError(f"batch of {rows} images; allowed 1..{max_images} (GAN_MAX_N)")
     if "seed" in arrays:
         unknown = set(arrays) - {"seed", "label"}
         if unknown:
@@ -253,7 +255,7 @@ async def infer(name: str, request: Request, state: StateDep) -> Response:
             if tensor.name in arrays:
                 raise ProtocolError(f"input {tensor.name!r} given twice")
             arrays[tensor.name], offset = decode(tensor, binary, offset)
-        feeds = model_inputs(model, arrays)
+        feeds = model_inputs(model, arrays, state.settings.max_n)
     except ProtocolError as e:
         return error(400, str(e))
     images = await state.sample(request.receive, model, feeds)
