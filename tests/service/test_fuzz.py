@@ -17,15 +17,14 @@ from typing import Any
 
 import httpx
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from .launch import Launched, serving
-
-schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 
 ADMIN_KEY = "fuzz-admin-key-0123456789"
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}", "X-API-Key": ADMIN_KEY}  # admin keys are valid on every route
