@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ def sweep(text: str) -> dict[str, Any]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gan", description=__doc__)
     p.add_argument("--url", default=DEFAULT_URL, help="service address (env GAN_URL)")
-    p.add_argument("--api-key", help="sent as a bearer token")
+    p.add_argument("--api-key", default=os.environ.get("GAN_API_KEY"), help="sent as a bearer token (env GAN_API_KEY)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list the served models")
 
