@@ -27,7 +27,6 @@ class ModelConfig:
     d_head: Literal["adv", "projection", "aux", "sgan"] = "adv"  # what D predicts besides real/fake
     g_norm: Literal["batch", "virtual"] = "batch"  # virtual: Salimans 2016 §3.4
     d_norm: Literal["batch", "layer", "none"] = "batch"  # WGAN-GP forbids batch norm in the critic
-    d_hidden: int = 0  # > 0: a fully connected layer of this width after D's convolutions (InfoGAN's 1024)
     minibatch_features: int = 0  # > 0: minibatch discrimination (Salimans 2016 §3.2) with this many kernels
     ref_batch: int = 64  # size of VBN's fixed reference batch
 
@@ -194,11 +193,6 @@ class Discriminator(nn.Module):
                 nn.Flatten(),
             )
             n_feat = 2 * w * s * s
-            if cfg.d_hidden:  # global shape needs more than a linear read-out of local features
-                norm1d = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": lambda n: nn.Identity()}
-                self.trunk.extend([nn.Linear(n_feat, cfg.d_hidden, bias=cfg.d_norm == "none"),
-                                   norm1d[cfg.d_norm](cfg.d_hidden), nn.LeakyReLU(0.2)])
-                n_feat = cfg.d_hidden
         self.minibatch = MinibatchDiscrimination(n_feat, cfg.minibatch_features) if cfg.minibatch_features else None
         n_head = n_feat + cfg.minibatch_features
         k = cfg.num_classes

@@ -19,7 +19,6 @@ class Variant:
     codes: tuple[int, int] | None = None  # InfoGAN (categorical values, continuous codes)
     latent_dim: int = 100
     width: int = 64
-    d_hidden: int = 0  # width of a fully connected layer after D's convolutions (0: none)
     optimizer: Literal["adam", "rmsprop"] = "adam"
     lr_g: float = 2e-4  # Radford 2015
     lr_d: float = 2e-4
@@ -74,7 +73,6 @@ class Variant:
             g_norm="virtual" if self.virtual_bn else "batch",
             d_norm=self.d_norm,
             minibatch_features=self.minibatch_features,
-            d_hidden=self.d_hidden,
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> Variant:
