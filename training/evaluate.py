@@ -21,6 +21,7 @@ from tqdm import tqdm
 from .data import DATASETS, load_split, shuffled_batches, to_tensor
 from .export import sha256, write_manifest
 from .models import Classifier
+from .recipes import QUALITY_BARS
 
 CLASSIFIER_DIR = Path(__file__).parent / "classifiers"
 log = logging.getLogger(__name__)
@@ -219,6 +220,29 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
             f"{fmt(m, 'fid')} | {fmt(m, 'fid_floor')} | {fmt(m, 'label_accuracy', True)} | "
             f"{fmt(m, 'code_purity', True)} | {fmt(m, 'sgan_test_accuracy', True)} |"
         )
+    lines += [
+        "",
+        "Train time is wall time on a 2-core CPU machine with one torch thread, shared with other jobs.",
+        "",
+        "## Quality bars",
+        "",
+        "| model | figure | bar | measured | met |",
+        "|---|---|---|---|---|",
+    ]
+    by_name = {m["name"]: m for m in manifests}
+    for name, (key, bar) in QUALITY_BARS.items():
+        value = by_name.get(name, {}).get("metrics", {}).get(key)
+        if value is not None:
+            met = "yes" if value >= bar else "no"
+            lines.append(f"| {name} | {key} | ≥ {100 * bar:.0f}% | {100 * value:.2f}% | {met} |")
+    for m in manifests:
+        vanilla = by_name.get(f"{m['name'].split('-')[0]}-vanilla")
+        if vanilla and vanilla is not m and "fid" in m["metrics"] and "fid" in vanilla["metrics"]:
+            ok = m["metrics"]["fid"] < vanilla["metrics"]["fid"]
+            lines.append(
+                f"| {m['name']} | FID | < {vanilla['name']} ({vanilla['metrics']['fid']:.2f}) | "
+                f"{m['metrics']['fid']:.2f} | {'yes' if ok else 'no'} |"
+            )
     for m in manifests:
         lines += [
             "",

@@ -55,3 +55,13 @@ def recipe(name: str) -> Recipe:
         )
     epochs = ABLATION_EPOCHS if variant.startswith("dcgan-") else EPOCHS.get(variant, DEFAULT_EPOCHS)
     return Recipe(name, PREFIXES[prefix], variant, epochs)
+
+
+# The quality each committed model must reach (measured by `python -m training evaluate`); besides these, every
+# model's FID must be below its dataset's vanilla model's.
+QUALITY_BARS: dict[str, tuple[str, float]] = {
+    "mnist-cgan": ("label_accuracy", 0.98),
+    "mnist-acgan": ("label_accuracy", 0.98),
+    "fashion-cgan": ("label_accuracy", 0.90),
+    "mnist-infogan": ("code_purity", 0.95),
+}
