@@ -1,7 +1,8 @@
 """The load generator: a closed-loop async HTTP client in its own process.
 
-`python -m bench.load SPEC_JSON` runs every point of the spec in order against one server and
-prints one JSON object per point. At each point, `concurrency` workers each hold one keep-alive
+`python -m bench.load SPEC_JSON` runs every point of the spec in order, each against one of the
+spec's servers (the bench interleaves them, so slow drift of the machine hits every contender
+alike), and prints one JSON object per point. At each point, `concurrency` workers each hold one keep-alive
 connection and send `POST path` back to back. There is a warm-up (not recorded), then a
 measured window, then a drain:
 
@@ -176,50 +177,54 @@ async def batch_totals(url: str | None) -> tuple[float, float] | None:
     return totals[BATCH_SERIES[0]], totals[BATCH_SERIES[1]]
 
 
-async def prime(url: str, spec: dict[str, Any], requests: int = PRIME_REQUESTS) -> None:
+async def prime(url: str, spec: dict[str, Any], sizes: set[int], requests: int = PRIME_REQUESTS) -> None:
     """A few unrecorded requests of each size first, so lazy initialisation (allocator arenas,
     oneDNN kernels of a new shape) lands in no one's measurement."""
     send, close = await SENDERS[spec["client"]](url, 1)
     try:
-        for n in sorted({point["n"] for point in spec["points"]}):
+        for n in sorted(sizes):
             for i in range(requests):
                 await send(f'{{"model":"{spec["model"]}","n":{n},"seed":{i}}}'.encode())
     finally:
         await close()
 
 
+async def measure(spec: dict[str, Any], target: dict[str, Any], n: int, concurrency: int) -> dict[str, Any]:
+    """One load point against one server, with the CPU both sides used and the batch sizes it produced."""
+    prefix = f'{{"model":"{spec["model"]}","n":{n},"seed":'.encode()
+
+    def body(seed: int) -> bytes:
+        return prefix + str(seed % 2**32).encode() + b"}"
+
+    send, close = await SENDERS[spec["client"]](target["url"], concurrency)
+    batches0 = await batch_totals(target.get("metrics_url"))
+    server_cpu0, own_cpu0 = cpu_seconds(target.get("server_pid")), cpu_seconds(None)
+    wall0 = time.perf_counter()
+    outcome, window = await run_point(send, body, concurrency, spec["warmup_s"], spec["duration_s"], spec["drain_s"])
+    wall = time.perf_counter() - wall0
+    server_cpu1, own_cpu1 = cpu_seconds(target.get("server_pid")), cpu_seconds(None)
+    batches1 = await batch_totals(target.get("metrics_url"))
+    await close()
+    summary = summarise(outcome, n, window) | {"concurrency": concurrency}
+    summary["cpu_cores"] = {
+        "server": None if server_cpu0 is None or server_cpu1 is None else (server_cpu1 - server_cpu0) / wall,
+        "client": None if own_cpu0 is None or own_cpu1 is None else (own_cpu1 - own_cpu0) / wall,
+    }
+    if batches0 is not None and batches1 is not None and batches1[1] > batches0[1]:
+        # over warm-up, window and drain alike: the batch sizes this load point produced
+        summary["mean_batch_images"] = (batches1[0] - batches0[0]) / (batches1[1] - batches0[1])
+    return summary
+
+
 async def run_spec(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every point of `spec` in order; one fresh client (and connection pool) per point."""
-    url = spec["url"]
+    """Every point of `spec` in its order (a fresh connection pool each), after priming every target."""
+    for name, target in spec["targets"].items():
+        await prime(target["url"], spec, {p["n"] for p in spec["points"] if p["target"] == name})
     results = []
-    await prime(url, spec)
     for point in spec["points"]:
-        n, concurrency = point["n"], point["concurrency"]
-        prefix = f'{{"model":"{spec["model"]}","n":{n},"seed":'.encode()
-
-        def body(seed: int, prefix: bytes = prefix) -> bytes:
-            return prefix + str(seed % 2**32).encode() + b"}"
-
-        send, close = await SENDERS[spec["client"]](url, concurrency)
-        batches0 = await batch_totals(spec.get("metrics_url"))
-        server_cpu0, own_cpu0 = cpu_seconds(spec.get("server_pid")), cpu_seconds(None)
-        wall0 = time.perf_counter()
-        outcome, window = await run_point(
-            send, body, concurrency, spec["warmup_s"], spec["duration_s"], spec["drain_s"]
-        )
-        wall = time.perf_counter() - wall0
-        server_cpu1, own_cpu1 = cpu_seconds(spec.get("server_pid")), cpu_seconds(None)
-        batches1 = await batch_totals(spec.get("metrics_url"))
-        await close()
-        summary = summarise(outcome, n, window) | {"concurrency": concurrency}
-        summary["cpu_cores"] = {
-            "server": None if server_cpu0 is None or server_cpu1 is None else (server_cpu1 - server_cpu0) / wall,
-            "client": None if own_cpu0 is None or own_cpu1 is None else (own_cpu1 - own_cpu0) / wall,
-        }
-        if batches0 is not None and batches1 is not None and batches1[1] > batches0[1]:
-            # over warm-up, window and drain alike: the batch sizes this load point produced
-            summary["mean_batch_images"] = (batches1[0] - batches0[0]) / (batches1[1] - batches0[1])
-        results.append(summary)
+        target = spec["targets"][point["target"]]
+        summary = await measure(spec, target, point["n"], point["concurrency"])
+        results.append({"target": point["target"]} | summary)
     return results
 
 

@@ -82,7 +82,8 @@ def main() -> int:
                 cmd.append("--gil")
             spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             time.sleep(0.5)
-            results = run_load(server, plan, workdir, [{"n": args.n, "concurrency": args.concurrency}])
+            point = {"target": args.server, "n": args.n, "concurrency": args.concurrency}
+            results = run_load({args.server: server}, plan, workdir, [point])
             spy.wait(timeout=60)
     print(json.dumps(results[0], indent=1))
     print(summarise(collapsed))

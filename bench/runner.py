@@ -1,11 +1,13 @@
-"""One benchmark run: the raw session, then each server under the same load points.
+"""One benchmark run: the raw session, every server under the same load points, the raw session again.
 
 Pure orchestration: every measurement happens in a child process (`bench.raw`, the servers,
-`bench.load`), so this process only waits and never competes for the CPU.
+`bench.load`), so this process only waits and never competes for the CPU. All servers run at
+once (an idle one sleeps) and the load visits them point by point, in alternating order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import subprocess
@@ -109,28 +111,45 @@ def run_raw(plan: Plan) -> dict[str, Any]:
     return result
 
 
+def schedule(servers: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every (server, point) pair, point by point; the server order reverses at each point so that
+    a machine drifting during the run favours no contender."""
+    order: list[dict[str, Any]] = []
+    keys = [(1, c) for c in SINGLE_CONCURRENCY] + [(BULK_N, c) for c in BULK_CONCURRENCY]
+    for i, (n, c) in enumerate(keys):
+        having = [s for s in servers if {"n": n, "concurrency": c} in points(s)]
+        for name in having if i % 2 == 0 else reversed(having):
+            order.append({"target": name, "n": n, "concurrency": c})
+    return order
+
+
 def run_load(
-    server: RunningServer, plan: Plan, workdir: Path, pts: list[dict[str, int]] | None = None
+    servers: dict[str, RunningServer], plan: Plan, workdir: Path, order: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Every point of one server (or `pts`) from a separate load-generator process."""
+    """The points of `order` from one separate load-generator process; one result per point."""
     b = plan.budget
     spec = {
-        "url": server.url + "/generate",
         "model": plan.model,
         "client": plan.client,
-        "server_pid": server.proc.pid,
         "warmup_s": b.warmup_s,
         "duration_s": b.duration_s,
         "drain_s": b.drain_s,
-        "points": pts if pts is not None else points(server.spec.name),
-        "metrics_url": server.url + "/metrics" if server.spec.name.startswith("service") else None,
+        "targets": {
+            name: {
+                "url": server.url + "/generate",
+                "server_pid": server.proc.pid,
+                "metrics_url": server.url + "/metrics" if name.startswith("service") else None,
+            }
+            for name, server in servers.items()
+        },
+        "points": order,
     }
-    spec_path = workdir / f"{server.spec.name}.load.json"
+    spec_path = workdir / "load.json"
     spec_path.write_text(json.dumps(spec))
     argv = [sys.executable, "-m", "bench.load", str(spec_path)]
     done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"bench.load failed against {server.spec.name}:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"bench.load failed:\n{done.stderr[-3000:]}")
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
@@ -150,6 +169,16 @@ def service_settings(env: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def mean_raw(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """The raw loop measured before and after the servers: their mean, and both runs."""
+    batches = {}
+    for b, one in first["batches"].items():
+        two = second["batches"][b]
+        batches[b] = one | {k: (one[k] + two[k]) / 2 for k in ("img_per_s", "ms_per_run_p50", "ms_per_run_min")}
+        batches[b]["runs"] = one["runs"] + two["runs"]
+    return first | {"batches": batches, "before_and_after": [first["batches"], second["batches"]]}
+
+
 def run(plan: Plan) -> dict[str, Any]:
     """The whole benchmark; returns the results document (figures only, ratios added by report)."""
     started = time.time()
@@ -165,23 +194,32 @@ def run(plan: Plan) -> dict[str, Any]:
     manifest = json.loads((plan.model_dir / "manifest.json").read_text())
     doc["model_info"] = {"variant": manifest.get("variant"), "sha256": manifest.get("sha256")}
     log.info("raw ONNX Runtime loop (%s)", plan.model)
-    doc["raw_ort"] = run_raw(plan)
-    with tempfile.TemporaryDirectory(prefix="gan-bench-") as tmp:
+    raw_before = run_raw(plan)
+    with tempfile.TemporaryDirectory(prefix="gan-bench-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
         served = workdir / "models"
         served.mkdir()
         (served / plan.model).symlink_to(plan.model_dir, target_is_directory=True)
         specs = server_specs(plan, served)
+        servers: dict[str, RunningServer] = {}
         for name in plan.servers:
-            spec = specs[name]
-            log.info("%s: starting", spec.label)
-            with running(spec, workdir) as server:
-                log.info("%s: ready on port %d; %d points", spec.label, server.port, len(points(name)))
-                results = run_load(server, plan, workdir)
-                entry: dict[str, Any] = {"label": spec.label, "points": results, "info": server.info}
-                if name.startswith("service"):
-                    entry["settings"] = service_settings(spec.env)
-                doc["servers"][name] = entry
+            log.info("%s: starting", specs[name].label)
+            servers[name] = stack.enter_context(running(specs[name], workdir))
+        order = schedule(plan.servers)
+        b = plan.budget
+        log.info("%d load points, each %.1f s + %.1f s warm-up (+ drain)", len(order), b.duration_s, b.warmup_s)
+        results = run_load(servers, plan, workdir, order)
+        for name, server in servers.items():
+            entry: dict[str, Any] = {
+                "label": server.spec.label,
+                "points": [{k: v for k, v in r.items() if k != "target"} for r in results if r["target"] == name],
+                "info": server.info,
+            }
+            if name.startswith("service"):
+                entry["settings"] = service_settings(server.spec.env)
+            doc["servers"][name] = entry
+    log.info("raw ONNX Runtime loop again")
+    doc["raw_ort"] = mean_raw(raw_before, run_raw(plan))
     doc["load_after"] = machine.load_snapshot()
     doc["wall_s"] = round(time.time() - started, 1)
     return doc
