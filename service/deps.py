@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 from service.settings import Settings
 from service.state import ServiceState
 
-
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread
 # pool, which cost every request a thread hop (15% of the event loop's time under load).
 

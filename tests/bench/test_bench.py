@@ -105,7 +105,12 @@ def _doc(service_on: float, service_off: float) -> dict[str, Any]:
         return {"label": "x", "points": [pt(n, c, req_s / n) for n, c in SINGLE + BULK]}
 
     return {
-        "raw_ort": {"batches": {"1": {"img_per_s": 4000.0, "ms_per_run_p50": 0.25}, "64": {"img_per_s": 8000.0, "ms_per_run_p50": 8.0}}},
+        "raw_ort": {
+            "batches": {
+                "1": {"img_per_s": 4000.0, "ms_per_run_p50": 0.25},
+                "64": {"img_per_s": 8000.0, "ms_per_run_p50": 8.0},
+            }
+        },
         "servers": {
             "noop": {"label": "noop", "points": [pt(1, c, 4000.0) for _, c in SINGLE]},
             "naive": server(500.0),
