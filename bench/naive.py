@@ -33,7 +33,8 @@ def model_config(manifest: dict[str, Any]) -> ModelConfig:
         return ModelConfig(**training["model_config"])
     recorded = training.get("variant")
     if isinstance(recorded, dict):
-        variant = Variant(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()}
+        variant = Variant(**fields)
     else:
         variant = VARIANTS[manifest["variant"]]
     image = manifest["image"]

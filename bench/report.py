@@ -29,6 +29,10 @@ def _ratio(value: float | None, goal: float, at_least: bool, formula: str, **inp
     }
 
 
+def _get(p: dict[str, Any] | None, key: str) -> Any:
+    return None if p is None else p[key]
+
+
 def _div(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
@@ -42,12 +46,12 @@ def ratios(doc: Doc) -> dict[str, Any]:
     bulk_points = [p for c in (1, 8) if (p := point(doc, on, BULK_N, c))]
     best_bulk = max(bulk_points, key=lambda p: p["img_per_s"], default=None)
     bulk = _ratio(
-        _div(best_bulk and best_bulk["img_per_s"], raw64["img_per_s"]),
+        _div(_get(best_bulk, "img_per_s"), raw64["img_per_s"]),
         0.85,
         True,
         "best service (batching on) n=64 img/s ÷ raw ORT batch-64 img/s",
-        service_img_per_s=best_bulk and best_bulk["img_per_s"],
-        at_concurrency=best_bulk and best_bulk["concurrency"],
+        service_img_per_s=_get(best_bulk, "img_per_s"),
+        at_concurrency=_get(best_bulk, "concurrency"),
         raw_img_per_s=raw64["img_per_s"],
     )
 
@@ -56,11 +60,11 @@ def ratios(doc: Doc) -> dict[str, Any]:
     limit = None if not noop_best else 1 / (1 / noop_best + 1 / raw1["img_per_s"])
     svc64 = point(doc, on, 1, 64)
     single = _ratio(
-        _div(svc64 and svc64["req_per_s"], limit),
+        _div(_get(svc64, "req_per_s"), limit),
         0.85,
         True,
         "service (batching on) n=1 req/s at concurrency 64 ÷ L, L = 1 / (1/no-op req/s + 1/raw ORT batch-1 img/s)",
-        service_req_per_s=svc64 and svc64["req_per_s"],
+        service_req_per_s=_get(svc64, "req_per_s"),
         noop_req_per_s=noop_best,
         raw_batch1_img_per_s=raw1["img_per_s"],
         L=limit,
@@ -68,12 +72,12 @@ def ratios(doc: Doc) -> dict[str, Any]:
 
     naive64 = point(doc, "naive", 1, 64)
     vs_naive = _ratio(
-        _div(svc64 and svc64["req_per_s"], naive64 and naive64["req_per_s"]),
+        _div(_get(svc64, "req_per_s"), _get(naive64, "req_per_s")),
         2.0,
         True,
         "service (batching on) ÷ naive PyTorch peer, n=1 req/s at concurrency 64",
-        service_req_per_s=svc64 and svc64["req_per_s"],
-        naive_req_per_s=naive64 and naive64["req_per_s"],
+        service_req_per_s=_get(svc64, "req_per_s"),
+        naive_req_per_s=_get(naive64, "req_per_s"),
     )
 
     gains = {}
@@ -91,15 +95,15 @@ def ratios(doc: Doc) -> dict[str, Any]:
         max=max(finite) if finite else None,
     )
 
-    c1 = point(doc, on, 1, 1)
+    c1_p50 = _get(_get(point(doc, on, 1, 1), "latency_ms"), "p50")
     overhead = _ratio(
-        None if c1 is None else c1["latency_ms"]["p50"] - raw1["ms_per_run_p50"],
+        None if c1_p50 is None else c1_p50 - raw1["ms_per_run_p50"],
         1.0,
         False,
         "service (batching on) p50 latency, n=1 at concurrency 1 − raw ORT batch-1 time per run (ms)",
-        service_p50_ms=c1 and c1["latency_ms"]["p50"],
+        service_p50_ms=c1_p50,
         raw_ms_per_run=raw1["ms_per_run_p50"],
-        noop_p50_ms=(p := point(doc, "noop", 1, 1)) and p["latency_ms"]["p50"],
+        noop_p50_ms=_get(_get(point(doc, "noop", 1, 1), "latency_ms"), "p50"),
     )
     return {
         "bulk": bulk,

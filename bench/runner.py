@@ -157,7 +157,7 @@ def service_settings(env: dict[str, str]) -> dict[str, Any]:
     """The settings a service started with `env` runs under (its defaults plus our overrides)."""
     from service.settings import Settings
 
-    fields = {k.removeprefix("GAN_").lower(): v for k, v in env.items() if k.startswith("GAN_")}
+    fields: dict[str, Any] = {k.removeprefix("GAN_").lower(): v for k, v in env.items() if k.startswith("GAN_")}
     fields.pop("port", None)
     s = Settings(**fields)
     return {
