@@ -25,7 +25,7 @@ Every image is defined by its seed: image `i` of `{seed: s, n: k}` is byte-ident
 image of seed `s + i`, whatever else the server is batching. See docs/API.md for the full contract."""
 
 CORS_HEADERS = ["Authorization", "Content-Type", "X-API-Key", "X-Deadline-Ms"]
-EXPOSED_HEADERS = ["X-Model", "X-Seed", "X-Label", "Retry-After"]
+EXPOSED_HEADERS = ["X-Model", "X-Seed", "X-Label", "X-Direction", "X-Unknown-Words", "Retry-After"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
-    app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)  # outermost: sees 401s and 413s too
+    # Outermost: sees 401s and 413s too.
+    app.add_middleware(ObservabilityMiddleware, metrics=state.metrics, access_log=settings.access_log)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

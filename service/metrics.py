@@ -40,12 +40,21 @@ class Metrics:
             registry=r,
         )
         self.models_loaded = Gauge("gan_models_loaded", "Models being served", registry=r)
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """Count one finished HTTP request and record its latency."""
-        labels = (route, method, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        """Count one finished HTTP request and record its latency.
+
+        The labelled children are kept per (route, method, status): `labels()` validates and locks on
+        every call, which is work each request repeated for the same few series.
+        """
+        key = (route, method, status)
+        series = self._request_series.get(key)
+        if series is None:
+            labels = (route, method, str(status))
+            series = self._request_series[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def hooks(self, model: str) -> BatcherHooks:
         """Batcher observers feeding this model's batch-size, inference-time and queue-depth series."""

@@ -10,6 +10,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.metrics import Metrics
+from service.settings import AccessLog
 
 access_log = logging.getLogger("service.access")
 
@@ -88,11 +89,16 @@ class BodyLimitMiddleware:
 
 
 class ObservabilityMiddleware:
-    """One structured access-log line and one metrics observation per HTTP request."""
+    """One metrics observation per HTTP request, and a structured access-log line for the ones `access_log` names.
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    `access_log="errors"` (the default) logs answers with status 400 and up: a JSON line for every
+    request cost the event loop about 8% of its time per request, and the metrics count them all.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: AccessLog) -> None:
         self.app = app
         self.metrics = metrics
+        self.log_from = {"all": 0, "errors": 400, "off": 1000}[access_log]  # lowest status logged
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,15 +119,16 @@ class ObservabilityMiddleware:
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "<unmatched>")
             self.metrics.observe_request(route, scope["method"], status, seconds)
-            client = scope.get("client")
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": route,
-                    "status": status,
-                    "ms": round(1000 * seconds, 2),
-                    "client": f"{client[0]}:{client[1]}" if client else None,
-                },
-            )
+            if status >= self.log_from and access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "ms": round(1000 * seconds, 2),
+                        "client": f"{client[0]}:{client[1]}" if client else None,
+                    },
+                )

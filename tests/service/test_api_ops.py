@@ -1,9 +1,21 @@
 """Operations against the real server: health, readiness, metrics, OpenAPI docs, models, start command."""
 
+import asyncio
+import json
+import logging
 import re
 import shutil
 import subprocess
 import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from service.metrics import Metrics
+from service.middleware import ObservabilityMiddleware
+from service.settings import AccessLog
 
 from .conftest import REPO, WARMUP_DELAY_S, dockerfile_cmd
 
@@ -74,10 +86,37 @@ def test_openapi_has_an_example_for_every_sampling_request(client):
         assert "get" in spec["paths"][path]
 
 
-def test_access_log_is_json_lines(server, client):
+def test_access_log_is_json_lines_of_errors_by_default(server, client):
     client.get("/healthz")
-    lines = [ln for ln in server.log.read_text().splitlines() if '"service.access"' in ln]
-    assert lines and '"route": "/healthz"' in "\n".join(lines) and '"status": 200' in "\n".join(lines)
+    client.get("/no-such-route")
+
+    def logged() -> list[dict[str, Any]]:
+        return [json.loads(ln) for ln in server.log.read_text().splitlines() if '"logger": "service.access"' in ln]
+
+    deadline = time.monotonic() + 10  # the line is written just after the answer is sent
+    while not any(line["status"] == 404 for line in logged()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(line["route"] == "<unmatched>" and line["status"] == 404 for line in logged())
+    assert not any(line["route"] == "/healthz" for line in logged())  # GAN_ACCESS_LOG=errors; /metrics counts it
+    assert 'gan_http_requests_total{method="GET",route="/healthz",status="200"}' in client.get("/metrics").text
+
+
+@pytest.mark.parametrize(("setting", "logged"), [("all", [200, 404]), ("errors", [404]), ("off", [])])
+def test_access_log_setting_picks_the_lines(setting: AccessLog, logged: list[int], caplog: pytest.LogCaptureFixture):
+    async def app(scope, receive, send):
+        status = 200 if scope["path"] == "/ok" else 404
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def requests() -> None:
+        transport = httpx.ASGITransport(app=ObservabilityMiddleware(app, Metrics(), access_log=setting))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            await c.get("/ok")
+            await c.get("/missing")
+
+    with caplog.at_level(logging.INFO, logger="service.access"):
+        asyncio.run(requests())
+    assert [r.__dict__["status"] for r in caplog.records if r.name == "service.access"] == logged
 
 
 def test_dockerfile_lints_clean():
