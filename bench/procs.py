@@ -87,15 +87,16 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running(spec: ServerSpec, workdir: Path, timeout_s: float = 120.0) -> Iterator[RunningServer]:
-    """Start `spec`, wait until it is ready, yield it, and always stop it."""
+def running(spec: ServerSpec, workdir: Path, timeout_s: float = 120.0, repo: Path = REPO) -> Iterator[RunningServer]:
+    """Start `spec` from the code in `repo` (another checkout, to compare versions), wait until it is
+    ready, yield it, and always stop it."""
     port = free_port()
     argv = [sys.executable if a == "python" else a.replace("{port}", str(port)) for a in spec.argv]
     env = os.environ | {k: v.replace("{port}", str(port)) for k, v in spec.env.items()}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     log = workdir / f"{spec.name}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = RunningServer(spec, proc, port, log)
     try:
         deadline = time.monotonic() + timeout_s
