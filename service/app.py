@@ -13,6 +13,7 @@ from service import __version__, openapi
 from service.auth import AuthMiddleware, KeyRing
 from service.deadline import DeadlineMiddleware
 from service.errors import install_error_handlers
+from service.fastpath import GenerateFastPath
 from service.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from service.routes import ROUTERS, playground
 from service.settings import Settings, get_settings
@@ -46,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="GAN sampling service", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.service = state
-    # Added innermost first. A request meets: metrics, CORS, keys, the drain gate, the body limit, its deadline.
+    # Added innermost first. A request meets: metrics, CORS, keys, the drain gate, the body limit, its deadline,
+    # then the lean path of valid POST /generate requests (everything else goes on to FastAPI's router).
+    app.add_middleware(GenerateFastPath, fastapi_app=app)
     app.add_middleware(DeadlineMiddleware, default_ms=settings.default_deadline_ms)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(DrainGate, drain=state.drain)
