@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from service.errors import InputError
 from service.imaging import grid_columns
 from service.registry import LoadedModel
-from service.schemas import ArithmeticRequest, GenerateRequest, InfoGANRequest, InterpolateRequest
+from service.schemas import ArithmeticRequest, GenerateRequest, InfoGANRequest, InterpolateRequest, Text2ImageRequest
 from service.settings import Settings
 
 Count = tuple[str, int, str]  # (field path, how many, settings field that bounds it)
@@ -26,6 +26,7 @@ Count = tuple[str, int, str]  # (field path, how many, settings field that bound
 # The same bounds, as they appear in the OpenAPI document: (schema, property, keyword, settings field).
 DOCUMENTED = (
     ("GenerateRequest", "n", "maximum", "max_n"),
+    ("Text2ImageRequest", "n", "maximum", "max_n"),
     ("InterpolateRequest", "steps", "maximum", "max_steps"),
     ("Sweep", "values", "maxItems", "max_sweep"),
     ("ArithmeticRequest", "terms", "maxItems", "max_terms"),
@@ -55,6 +56,7 @@ def _arithmetic(body: Any) -> tuple[list[Count], int]:
 
 COUNTERS: dict[type[BaseModel], Callable[[Any], tuple[list[Count], int]]] = {
     GenerateRequest: _generate,
+    Text2ImageRequest: _generate,
     InterpolateRequest: _interpolate,
     InfoGANRequest: _infogan,
     ArithmeticRequest: _arithmetic,

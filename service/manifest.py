@@ -8,12 +8,16 @@ and ONNX signature disagree.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Dim = int | str  # a fixed size, or a symbolic axis such as "N"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+Kind = Literal["generator", "translator", "text2image"]
 
 
 class ImageSpec(BaseModel):
@@ -56,7 +60,8 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    name: str = Field(pattern=NAME_PATTERN)
+    kind: Literal["generator"] = "generator"  # other kinds: TranslatorManifest, TextToImageManifest
     variant: str
     dataset: str
     latent_dim: int = Field(ge=1, le=4096)
@@ -86,8 +91,7 @@ class Manifest(BaseModel):
                 raise ValueError("class_names: names must be unique")
         elif self.label_blend:
             raise ValueError("label_blend: only a conditional model can blend labels")
-        if "/" in self.file or "\\" in self.file or self.file.startswith("."):
-            raise ValueError("file: must be a plain file name inside the model folder")
+        _plain_file(self.file, "file")
         expected = self.expected_inputs()
         got = {t.name: t for t in self.inputs}
         if set(got) != set(expected):
@@ -119,6 +123,143 @@ class Manifest(BaseModel):
         return list(self.class_names) if self.class_names else [str(i) for i in range(self.num_classes)]
 
 
+def _plain_file(name: str, field: str) -> None:
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"{field}: must be a plain file name inside the model folder")
+
+
+def _check_tensors(got: list[TensorSpec], want: dict[str, tuple[str, list[Dim]]], field: str) -> None:
+    """Names, dtypes and non-batch sizes of `got` must be those of `want`."""
+    by_name = {t.name: t for t in got}
+    if set(by_name) != set(want):
+        raise ValueError(f"{field}: expected names {sorted(want)}, got {sorted(by_name)}")
+    for name, (dtype, shape) in want.items():
+        t = by_name[name]
+        if t.dtype != dtype or len(t.shape) != len(shape) or t.shape[1:] != shape[1:]:
+            raise ValueError(f"{field}: {name} must be {dtype} {shape}, got {t.dtype} {t.shape}")
+
+
+class DirectionSpec(BaseModel):
+    """One translation direction of a translator: its ONNX file and its bank of source-domain test images."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    source: str
+    target: str
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bank: str  # .npy, uint8 [K, H, W]: images of the source domain's test split, picked by seed
+    bank_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class TranslatorManifest(BaseModel):
+    """An image-to-image model (CycleGAN): one ONNX graph per direction, each `source` → `image`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
+
+    name: str = Field(pattern=NAME_PATTERN)
+    kind: Literal["translator"]
+    variant: str
+    dataset: str
+    domains: dict[str, str]
+    directions: dict[str, DirectionSpec] = Field(min_length=1)
+    image: ImageSpec
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec] = Field(min_length=1)
+    opset: int = Field(ge=7)
+    training: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TranslatorManifest:
+        for key, d in self.directions.items():
+            if not re.fullmatch(r"[a-z0-9_-]{1,32}", key):
+                raise ValueError(f"directions: {key!r} is not a short lower-case name")
+            _plain_file(d.file, f"directions.{key}.file")
+            _plain_file(d.bank, f"directions.{key}.bank")
+        _check_tensors(self.inputs, self.expected_inputs(), "inputs")
+        _check_tensors(self.outputs[:1], {"image": ("float32", self._image_shape())}, "outputs")
+        return self
+
+    def files(self) -> list[tuple[str, str]]:
+        """(file name, sha256) of every file this model is served from."""
+        return [pair for d in self.directions.values() for pair in ((d.file, d.sha256), (d.bank, d.bank_sha256))]
+
+    def _image_shape(self) -> list[Dim]:
+        return ["N", self.image.channels, self.image.height, self.image.width]
+
+    def expected_inputs(self) -> dict[str, tuple[str, list[Dim]]]:
+        return {"source": ("float32", self._image_shape())}
+
+
+class TextSpec(BaseModel):
+    """How a text-to-image model reads text: split into words (service/text.py), look up, pad."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    vocabulary: list[str] = Field(min_length=2)
+    pad: int = Field(0, ge=0)
+    max_tokens: int = Field(ge=1, le=256)
+    class_words: list[str] = Field(default_factory=list)
+    attributes: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TextSpec:
+        if len(set(self.vocabulary)) != len(self.vocabulary):
+            raise ValueError("text.vocabulary: words must be unique")
+        if self.pad >= len(self.vocabulary):
+            raise ValueError("text.pad: not an index of the vocabulary")
+        return self
+
+
+class TextToImageManifest(BaseModel):
+    """A text-to-image model (StackGAN): tokens, z and conditioning noise `eps` → image (and `stage1`)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", protected_namespaces=())
+
+    name: str = Field(pattern=NAME_PATTERN)
+    kind: Literal["text2image"]
+    variant: str
+    dataset: str
+    latent_dim: int = Field(ge=1, le=4096)
+    c_dim: int = Field(ge=1, le=4096)
+    image: ImageSpec
+    text: TextSpec
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec] = Field(min_length=1)
+    file: str = "model.onnx"
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    opset: int = Field(ge=7)
+    training: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TextToImageManifest:
+        _plain_file(self.file, "file")
+        _check_tensors(self.inputs, self.expected_inputs(), "inputs")
+        shape: list[Dim] = ["N", self.image.channels, self.image.height, self.image.width]
+        _check_tensors(self.outputs[:1], {"image": ("float32", shape)}, "outputs")
+        return self
+
+    def files(self) -> list[tuple[str, str]]:
+        return [(self.file, self.sha256)]
+
+    def expected_inputs(self) -> dict[str, tuple[str, list[Dim]]]:
+        return {
+            "tokens": ("int64", ["N", self.text.max_tokens]),
+            "z": ("float32", ["N", self.latent_dim]),
+            "eps": ("float32", ["N", self.c_dim]),
+        }
+
+
+AnyManifest = Manifest | TranslatorManifest | TextToImageManifest
+MANIFESTS: dict[str, type[AnyManifest]] = {
+    "generator": Manifest,
+    "translator": TranslatorManifest,
+    "text2image": TextToImageManifest,
+}
+
+
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file, read in chunks so a large model never sits in memory twice."""
     digest = hashlib.sha256()
@@ -129,5 +270,17 @@ def file_sha256(path: Path) -> str:
 
 
 def load_manifest(folder: Path) -> Manifest:
-    """Read and validate `folder/manifest.json` (raises OSError or pydantic.ValidationError)."""
+    """Read and validate a generator's `folder/manifest.json` (raises OSError or pydantic.ValidationError)."""
     return Manifest.model_validate_json((folder / "manifest.json").read_bytes())
+
+
+def load_any_manifest(folder: Path) -> AnyManifest:
+    """Read `folder/manifest.json` as its `kind` says (absent: "generator"); raises OSError, ValueError
+    (not a JSON object, unknown kind) or pydantic.ValidationError (a subclass of ValueError)."""
+    raw = json.loads((folder / "manifest.json").read_bytes())
+    if not isinstance(raw, dict):
+        raise ValueError("manifest.json must hold a JSON object")
+    kind = raw.get("kind", "generator")
+    if kind not in MANIFESTS:
+        raise ValueError(f"kind: {kind!r} is not one of {sorted(MANIFESTS)}")
+    return MANIFESTS[kind].model_validate(raw)

@@ -9,19 +9,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import onnxruntime as ort
-from pydantic import ValidationError
 
 from service import sampling
 from service.batcher import Inputs
 from service.errors import InputError, ModelNotFound
-from service.manifest import Manifest, file_sha256, load_manifest
+from service.manifest import AnyManifest, Manifest, file_sha256, load_any_manifest
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -174,8 +173,17 @@ class ModelRegistry:
 
 
 def discover(models_dir: Path) -> tuple[list[tuple[Path, Manifest]], dict[str, str]]:
-    """Every `<models_dir>/<folder>/manifest.json` that validates, and why the others don't."""
-    found: list[tuple[Path, Manifest]] = []
+    """Every generator `<models_dir>/<folder>/manifest.json` that validates, and why the other folders don't.
+
+    Folders of other kinds (translators, text-to-image) are left to `discover_all`, and are not failures here.
+    """
+    found, failed = discover_all(models_dir)
+    return [(f, m) for f, m in found if isinstance(m, Manifest)], failed
+
+
+def discover_all(models_dir: Path) -> tuple[list[tuple[Path, AnyManifest]], dict[str, str]]:
+    """Every `<models_dir>/<folder>/manifest.json` that validates, of any kind, and why the others don't."""
+    found: list[tuple[Path, AnyManifest]] = []
     failed: dict[str, str] = {}
     if not models_dir.is_dir():
         log.error("models directory %s does not exist", models_dir)
@@ -185,8 +193,8 @@ def discover(models_dir: Path) -> tuple[list[tuple[Path, Manifest]], dict[str, s
             failed[folder.name] = "no manifest.json"
             continue
         try:
-            manifest = load_manifest(folder)
-        except (OSError, ValidationError) as exc:
+            manifest = load_any_manifest(folder)
+        except (OSError, ValueError) as exc:  # ValidationError is a ValueError
             failed[folder.name] = f"invalid manifest.json: {exc}".replace("\n", " ")
             continue
         if any(m.name == manifest.name for _, m in found):
@@ -212,7 +220,7 @@ def create_session(path: Path, settings: Settings) -> tuple[ort.InferenceSession
     return ort.InferenceSession(str(path), session_options(threads), providers=[CPU]), CPU
 
 
-def check_signature(session: ort.InferenceSession, manifest: Manifest) -> None:
+def check_signature(session: ort.InferenceSession, manifest: AnyManifest) -> None:
     """The ONNX graph must take exactly the inputs the manifest promises."""
     expected = manifest.expected_inputs()
     got = {i.name: (_ORT_DTYPES.get(i.type, i.type), list(i.shape)) for i in session.get_inputs()}
@@ -233,10 +241,15 @@ def _dims_agree(got: Sequence[object], want: Sequence[object]) -> bool:
 
 def batch_invariant(model: LoadedModel, rows: int = 5) -> bool:
     """Whether an image's output bits are the same alone and inside a larger batch (and also warm-up)."""
-    feeds = model.feeds_for([model.draw(s) for s in range(rows)])
-    together = model.run(feeds)
-    alone = [model.run({k: v[i : i + 1] for k, v in feeds.items()}) for i in range(rows)]
-    shifted = model.run({k: v[1:] for k, v in feeds.items()})
+    return outputs_batch_invariant(model.run, model.feeds_for([model.draw(s) for s in range(rows)]))
+
+
+def outputs_batch_invariant(run: Callable[[Inputs], np.ndarray], feeds: Inputs) -> bool:
+    """Whether each row of `run(feeds)` is bit-identical run alone, and inside a batch shifted by one."""
+    rows = len(next(iter(feeds.values())))
+    together = run(feeds)
+    alone = [run({k: v[i : i + 1] for k, v in feeds.items()}) for i in range(rows)]
+    shifted = run({k: v[1:] for k, v in feeds.items()})
     return np.array_equal(together, np.concatenate(alone)) and np.array_equal(shifted, together[1:])
 
 

@@ -30,6 +30,13 @@ class Draw:
     c_cont: np.ndarray | None = None  # float32 [k]
 
 
+def rng(seed: int) -> np.random.Generator:
+    """The stream of a seed: Philox(seed), the same for every route that reads it."""
+    if not 0 <= seed < SEED_MODULUS:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    return np.random.Generator(np.random.Philox(seed))
+
+
 def draw(
     seed: int,
     latent_dim: int,
@@ -38,13 +45,11 @@ def draw(
     n_cont: int = 0,
 ) -> Draw:
     """Draw `z`, then a label (if `num_classes`), then `c_cat` (if `n_cat`) and `c_cont` (if `n_cont`)."""
-    if not 0 <= seed < SEED_MODULUS:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    rng = np.random.Generator(np.random.Philox(seed))
-    z = rng.standard_normal(latent_dim, dtype=np.float32)
-    label = int(rng.integers(num_classes)) if num_classes else None
-    c_cat = int(rng.integers(n_cat)) if n_cat else None
-    c_cont = rng.uniform(-1.0, 1.0, n_cont).astype(np.float32) if n_cont else None
+    stream = rng(seed)
+    z = stream.standard_normal(latent_dim, dtype=np.float32)
+    label = int(stream.integers(num_classes)) if num_classes else None
+    c_cat = int(stream.integers(n_cat)) if n_cat else None
+    c_cont = stream.uniform(-1.0, 1.0, n_cont).astype(np.float32) if n_cont else None
     return Draw(seed=seed, z=z, label=label, c_cat=c_cat, c_cont=c_cont)
 
 

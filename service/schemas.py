@@ -15,6 +15,8 @@ Label = Annotated[int | str, Field(description="class index, or class name from 
 Code = Annotated[float, Field(ge=-100.0, le=100.0, allow_inf_nan=False)]
 Format = Literal["png", "json"]
 Columns = Annotated[int | None, Field(None, ge=1, le=256, description="grid columns; default ceil(sqrt(n))")]
+MAX_IMAGE_B64 = 1 << 16  # base64 characters of an uploaded PNG; the body limit (GAN_MAX_BODY_BYTES) may be lower
+_PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
 
 
 def _request_config(*examples: dict[str, Any]) -> ConfigDict:
@@ -117,6 +119,105 @@ class InfoGANRequest(BaseModel):
     columns: Columns = None
 
 
+class TranslateRequest(BaseModel):
+    """Body of POST /translate: a PNG to translate, or a seed that picks a source-domain test image."""
+
+    model_config = _request_config(
+        {"model": "mnist-cyclegan", "direction": "a2b", "seed": 3, "format": "json"},
+        {"model": "mnist-cyclegan", "direction": "b2a", "image": _PNG_B64, "format": "png"},
+    )
+
+    model: str | None = Field(None, description="a translator from /models; absent: the first served one")
+    direction: str = Field("a2b", max_length=32, description="a key of ModelInfo.directions")
+    image: str | None = Field(
+        None, max_length=MAX_IMAGE_B64, description="base64 PNG of the model's size (grey or RGB, converted to grey)"
+    )
+    seed: Seed | None = Field(None, description="no image: picks the source image from the model's bank")
+    format: Format = "png"
+
+
+class TranslateResponse(BaseModel):
+    """`format=json` answer of POST /translate."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "mnist-cyclegan",
+                    "direction": "a2b",
+                    "source_domain": "mnist",
+                    "target_domain": "mnist-thick",
+                    "seed": 3,
+                    "bank_index": 117,
+                    "source": _PNG_B64,
+                    "translation": _PNG_B64,
+                }
+            ]
+        }
+    )
+
+    model: str
+    direction: str
+    source_domain: str
+    target_domain: str
+    seed: int | None = Field(description="null when an image was sent")
+    bank_index: int | None = Field(description="the bank image the seed picked; null when an image was sent")
+    source: str = Field(description="base64 PNG of the source image, as the model saw it")
+    translation: str = Field(description="base64 PNG")
+
+
+class Text2ImageRequest(BaseModel):
+    """Body of POST /text2image."""
+
+    model_config = _request_config(
+        {"model": "mnist-stackgan", "text": "a thick slanted seven", "seed": 1, "n": 8, "format": "png"},
+        {"model": "mnist-stackgan", "text": "a small thin two", "seed": 5, "n": 2, "format": "json"},
+    )
+
+    model: str | None = Field(None, description="a text2image model from /models; absent: the first served one")
+    text: str = Field(min_length=1, max_length=500, description="words outside the model's vocabulary are reported")
+    n: int = Field(1, ge=1, le=256, description="images; image i uses seed + i (mod 2^32)")
+    seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
+    format: Format = "png"
+    columns: Columns = None
+
+
+class TextImageOut(BaseModel):
+    """One text-to-image result with its Stage-I image."""
+
+    seed: int
+    png: str = Field(description="base64 PNG at the model's size")
+    stage1: str = Field(description="base64 PNG of the low-resolution Stage-I image")
+
+
+class Text2ImageResponse(BaseModel):
+    """`format=json` answer of POST /text2image."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "mnist-stackgan",
+                    "text": "a thick slanted sevn",
+                    "words": ["a", "thick", "slanted"],
+                    "unknown_words": ["sevn"],
+                    "seed": 1,
+                    "n": 1,
+                    "images": [{"seed": 1, "png": _PNG_B64, "stage1": _PNG_B64}],
+                }
+            ]
+        }
+    )
+
+    model: str
+    text: str
+    words: list[str] = Field(description="the words the model read, in order")
+    unknown_words: list[str] = Field(description="words not in the vocabulary: not read by the model")
+    seed: int
+    n: int
+    images: list[TextImageOut]
+
+
 class ImageOut(BaseModel):
     """One generated image of a `format=json` answer."""
 
@@ -124,9 +225,6 @@ class ImageOut(BaseModel):
     label: int | None = None
     class_name: str | None = None
     png: str = Field(description="base64 PNG")
-
-
-_PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
 
 
 class GenerateResponse(BaseModel):
@@ -299,12 +397,35 @@ _MODEL_INFO_EXAMPLE: dict[str, Any] = {
 }
 
 
+class DirectionInfo(BaseModel):
+    """One direction of a translator."""
+
+    source: str
+    target: str
+    sha256: str
+    bank_images: int = Field(description="source images a seed can pick")
+
+
+class TextInfo(BaseModel):
+    """How a text-to-image model reads text."""
+
+    vocabulary: list[str]
+    max_tokens: int
+    class_words: list[str]
+    attributes: dict[str, list[str]]
+
+
 class ModelInfo(BaseModel):
     """What a served model is, how it runs and how well it scored at export."""
 
     model_config = ConfigDict(protected_namespaces=(), json_schema_extra={"examples": [_MODEL_INFO_EXAMPLE]})
 
     name: str
+    kind: Literal["generator", "translator", "text2image"] = Field(
+        "generator", description="which routes take it: /generate and co., /translate, /text2image"
+    )
+    directions: dict[str, DirectionInfo] | None = Field(None, description="translators only")
+    text: TextInfo | None = Field(None, description="text2image models only")
     variant: str
     dataset: str
     latent_dim: int

@@ -14,21 +14,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from starlette.types import Receive
 
 from service import deadline
 from service.batcher import Batcher, BatcherStopped, Inputs, QueueFull
-from service.errors import ClientGone, DeadlineExceeded, Unavailable
+from service.errors import ClientGone, DeadlineExceeded, InputError, ModelNotFound, Unavailable
+from service.manifest import TextToImageManifest, TranslatorManifest, file_sha256
 from service.metrics import Metrics
-from service.registry import LoadedModel, ModelLoadError, ModelRegistry, load_model
+from service.pipelines import LoadedTextToImage, LoadedTranslator, Pipeline, Runner, load_pipeline
+from service.registry import LoadedModel, ModelLoadError, ModelRegistry, discover_all, load_model
 from service.reload import plan, scan
 from service.schemas import ReloadResponse
 from service.settings import Settings
 from service.shutdown import Drain
 
 log = logging.getLogger(__name__)
+PipelineT = TypeVar("PipelineT", LoadedTranslator, LoadedTextToImage)
 
 
 async def _until_disconnected(receive: Receive) -> None:
@@ -39,11 +44,23 @@ async def _until_disconnected(receive: Receive) -> None:
             return
 
 
+KIND_ROUTES = {"generator": "/generate", "translator": "/translate", "text2image": "/text2image"}
+
+
+def _files_unchanged(folder: Path, manifest: TranslatorManifest | TextToImageManifest) -> bool:
+    """Whether every file the manifest names still has its recorded digest (blocking I/O)."""
+    try:
+        return all(file_sha256(folder / name) == digest for name, digest in manifest.files())
+    except OSError:
+        return False
+
+
 @dataclass(eq=False)
 class Lane:
-    """One served model version and its batcher, with the number of requests using them."""
+    """One served model version (a generator, or one graph of another kind) and its batcher, with the
+    number of requests using them."""
 
-    model: LoadedModel
+    model: LoadedModel | Runner
     batcher: Batcher
     users: int = 0
     closing: bool = False
@@ -69,6 +86,7 @@ class ServiceState:
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     registry: ModelRegistry = field(default_factory=ModelRegistry)
+    pipelines: dict[str, Pipeline] = field(default_factory=dict)  # translators and text-to-image models
     lanes: dict[str, Lane] = field(default_factory=dict)
     drain: Drain = field(default_factory=Drain)
     loading: bool = True
@@ -80,7 +98,11 @@ class ServiceState:
 
     @property
     def ready(self) -> bool:
-        return not self.loading and bool(self.registry.models) and not self.drain.draining
+        return not self.loading and bool(self.served_names()) and not self.drain.draining
+
+    def served_names(self) -> list[str]:
+        """Every served model of every kind."""
+        return sorted([*self.registry.models, *self.pipelines])
 
     @property
     def batchers(self) -> dict[str, Batcher]:
@@ -98,14 +120,14 @@ class ServiceState:
             log.exception("model loading failed")
         finally:
             self.loading = False
-        if not self.registry.models:
+        if not self.served_names():
             reasons = "; ".join(f"{name}: {why}" for name, why in sorted(self.registry.failed.items()))
             fatal = f"no valid model to serve in {s.models_dir} ({reasons or 'no model folders'})"
             self.fatal = " ".join(fatal.split())  # one line
             log.error(self.fatal)
         elif self.default_model not in self.registry.models:
             log.warning("default model %r is not served", self.default_model)
-        log.info("ready=%s models=%s failed=%s", self.ready, self.registry.names(), sorted(self.registry.failed))
+        log.info("ready=%s models=%s failed=%s", self.ready, self.served_names(), sorted(self.registry.failed))
 
     async def reload(self) -> ReloadResponse:
         """Serve what the models directory holds now: load new and changed models, drop removed ones.
@@ -134,26 +156,73 @@ class ServiceState:
             for name in todo.remove:
                 self.registry.remove(name)
                 self._retire(self.lanes.pop(name))
+            await self._reload_pipelines(added, updated, todo.remove, todo.keep, failed)
             self.registry.failed = failed
             for name, reason in failed.items():
                 log.error("not serving %s: %s", name, reason)
             self._pick_default()
-            self.metrics.models_loaded.set(len(self.registry.models))
+            self.metrics.models_loaded.set(len(self.served_names()))
             return ReloadResponse(
                 added=added,
                 updated=updated,
                 removed=todo.remove,
                 unchanged=todo.keep,
                 failed=failed,
-                models=self.registry.names(),
+                models=self.served_names(),
                 default=self.default_model,
             )
+
+    async def _reload_pipelines(
+        self, added: list[str], updated: list[str], removed: list[str], kept: list[str], failed: dict[str, str]
+    ) -> None:
+        """Translators and text-to-image models follow the directory as generators do (`reload` holds the lock).
+
+        `failed` already names their invalid folders: `scan` reads every manifest, whatever its kind.
+        """
+        found, _ = await asyncio.to_thread(discover_all, self.settings.models_dir)
+        on_disk = {m.name for _, m in found}
+        for folder, manifest in found:
+            if not isinstance(manifest, TranslatorManifest | TextToImageManifest):
+                continue
+            current = self.pipelines.get(manifest.name)
+            unchanged = current is not None and current.manifest == manifest
+            if unchanged and await asyncio.to_thread(_files_unchanged, folder, manifest):
+                kept.append(manifest.name)
+                continue
+            try:
+                pipeline = await asyncio.to_thread(load_pipeline, folder, manifest, self.settings)
+            except Exception as exc:  # as for generators: one bad model never stops the rest
+                if not isinstance(exc, ModelLoadError):
+                    log.exception("loading %s failed unexpectedly", manifest.name)
+                failed[manifest.name] = " ".join(str(exc).split()) + (
+                    "; still serving the previous version" if current is not None else ""
+                )
+                continue
+            (updated if current is not None else added).append(manifest.name)
+            for runner in pipeline.runners():
+                await self._start_lane(runner)
+            self.pipelines[manifest.name] = pipeline
+            if current is not None:  # a direction the new version lacks stops too
+                for runner in current.runners():
+                    if runner.name not in {r.name for r in pipeline.runners()}:
+                        self._retire(self.lanes.pop(runner.name))
+        for name in sorted(set(self.pipelines) - on_disk):
+            for runner in self.pipelines.pop(name).runners():
+                self._retire(self.lanes.pop(runner.name))
+            removed.append(name)
 
     def _pick_default(self) -> None:
         names = self.registry.names()
         self.default_model = self.settings.default_model or (names[0] if names else None)
 
     async def _serve(self, model: LoadedModel) -> None:
+        await self._start_lane(model)
+        self.registry.add(model)
+        self._pick_default()
+        self.metrics.models_loaded.set(len(self.served_names()))
+
+    async def _start_lane(self, model: LoadedModel | Runner) -> None:
+        """A batcher for one graph, swapped in for the previous version's (which retires when idle)."""
         s = self.settings
         batcher = Batcher(
             run=model.run,
@@ -168,11 +237,8 @@ class ServiceState:
         await batcher.start()
         old = self.lanes.get(model.name)
         self.lanes[model.name] = Lane(model, batcher)  # the swap: new requests get the new version
-        self.registry.add(model)
         if old is not None:
             self._retire(old)
-        self._pick_default()
-        self.metrics.models_loaded.set(len(self.registry.models))
 
     def _retire(self, lane: Lane) -> None:
         """Stop a replaced or removed model's batcher once the requests holding it are done."""
@@ -195,17 +261,48 @@ class ServiceState:
             await lane.batcher.stop()
 
     def model(self, name: str | None) -> LoadedModel:
-        """The model a request names (or the default); 503 while it may still be loading."""
+        """The generator a request names (or the default); 503 while it may still be loading, 422 for a
+        model of another kind."""
         name = name or self.default_model
         if name is not None and name in self.registry.models:
             return self.registry.models[name]
+        if name in self.pipelines:
+            raise self._wrong_kind(name, "generator")
         if self.loading:
             raise Unavailable("models are still loading", retry_after_s=2.0)
         if name is None:
             raise Unavailable("no model is being served", retry_after_s=30.0)
         return self.registry.get(name)  # raises ModelNotFound
 
-    def _lane(self, model: LoadedModel) -> Lane:
+    def _wrong_kind(self, name: str, wanted: str) -> InputError:
+        kind = self.pipelines[name].manifest.kind if name in self.pipelines else "generator"
+        return InputError("model", f"{name!r} is a {kind} model, not a {wanted}; use POST {KIND_ROUTES[kind]}")
+
+    def pipeline(self, name: str | None, kind: type[PipelineT]) -> PipelineT:
+        """The translator or text-to-image model a request names (absent: the first of that kind); 422 for
+        a model of another kind, 404 for none, 503 while loading."""
+        wanted = "translator" if kind is LoadedTranslator else "text2image"
+        of_kind = sorted(n for n, p in self.pipelines.items() if isinstance(p, kind))
+        name = name or (of_kind[0] if of_kind else None)
+        if name is not None and isinstance(self.pipelines.get(name), kind):
+            return self.pipelines[name]  # type: ignore[return-value]
+        if name is not None and (name in self.pipelines or name in self.registry.models):
+            raise self._wrong_kind(name, wanted)
+        if self.loading:
+            raise Unavailable("models are still loading", retry_after_s=2.0)
+        if name is None:
+            raise InputError("model", f"no {wanted} model is served")
+        raise ModelNotFound(name, self.served_names())
+
+    def served(self, name: str) -> LoadedModel | Pipeline:
+        """A served model of any kind by name (for /models and the sample grids)."""
+        if name in self.pipelines:
+            return self.pipelines[name]
+        if name not in self.registry.models and not self.loading:
+            raise ModelNotFound(name, self.served_names())
+        return self.model(name)
+
+    def _lane(self, model: LoadedModel | Runner) -> Lane:
         """The lane of this model version; a request that outlived its version moves to the new one."""
         lane = self.lanes.get(model.name)
         if lane is not None and lane.model is model:
@@ -217,7 +314,7 @@ class ServiceState:
             return lane
         raise Unavailable(f"model {model.name!r} was reloaded while this request was prepared", retry_after_s=1.0)
 
-    async def sample(self, receive: Receive, model: LoadedModel, inputs: Inputs) -> np.ndarray:
+    async def sample(self, receive: Receive, model: LoadedModel | Runner, inputs: Inputs) -> np.ndarray:
         """Queue inputs on the model's batcher; give up (and drop the work) if the client leaves
         or the request's deadline passes first."""
         lane = self._lane(model)

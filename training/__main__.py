@@ -44,6 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-batch-size", type=int, default=256)
     p = sub.add_parser("studies", help="ablation of the improved techniques; SGAN label study", parents=[common])
     p.add_argument("--samples", type=int, default=10_000)
+    p = sub.add_parser("cyclegan", help="train + export the MNIST ↔ thick-MNIST CycleGAN", parents=[common])
+    p.add_argument("--steps", type=int, help="generator steps (default: CycleConfig.steps)")
+    p.add_argument("--limit", type=int, help="train on the first N images of each domain only")
+    p.add_argument("--name", default="mnist-cyclegan")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p = sub.add_parser("stackgan", help="train + export the MNIST caption StackGAN", parents=[common])
+    p.add_argument("--steps", type=int, help="generator steps (default: StackConfig.steps)")
+    p.add_argument("--limit", type=int, help="train on the first N images only")
+    p.add_argument("--name", default="mnist-stackgan")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     sub.add_parser("list", help="the models this project trains and commits", parents=[common])
 
     args = parser.parse_args(argv)
@@ -77,6 +87,14 @@ def run(args: argparse.Namespace) -> int:
         from .studies import run_studies
 
         run_studies(Path(args.data_dir), runs_dir / "studies", Path("docs/STUDIES.md"), args.samples)
+        return 0
+    if args.command in ("cyclegan", "stackgan"):
+        from . import cyclegan, stackgan
+
+        system = {"cyclegan": cyclegan, "stackgan": stackgan}[args.command]
+        overrides = {"name": args.name, "limit": args.limit} | ({"steps": args.steps} if args.steps else {})
+        m = system.train_and_export(Path(args.data_dir), runs_dir, models_dir, overrides, args.fresh)
+        print(f"{m['name']}: {m['metrics']}")
         return 0
     if args.command == "classifier":
         for dataset in args.datasets:

@@ -176,7 +176,9 @@ def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
 
 def evaluate_models(data_dir: Path, models_dir: Path, names: list[str] | None = None, n: int = 10_000) -> None:
     folders = (
-        [models_dir / name for name in names] if names else sorted(p.parent for p in models_dir.glob("*/manifest.json"))
+        [models_dir / name for name in names]
+        if names
+        else sorted(p.parent for p in models_dir.glob("*/manifest.json") if is_generator(json.loads(p.read_text())))
     )
     for folder in folders:
         evaluate_model(data_dir, folder, n)
@@ -186,9 +188,16 @@ def evaluate_models(data_dir: Path, models_dir: Path, names: list[str] | None = 
 # --- docs/MODELS.md ------------------------------------------------------------------------
 
 
+def is_generator(manifest: dict) -> bool:
+    """Latent generators (FID, label accuracy); translators and text-to-image models are measured at export."""
+    return manifest.get("kind", "generator") == "generator"
+
+
 def write_models_doc(models_dir: Path, path: Path) -> None:
-    """One table of every exported model's figures, then each model's samples and loss curves."""
-    manifests = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/manifest.json"))]
+    """One table of every exported generator's figures, then each model's samples and loss curves; then the
+    translation and text-to-image models (docs_pipelines)."""
+    everything = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/manifest.json"))]
+    manifests = [m for m in everything if is_generator(m)]
     classifiers = {
         d: torch.load(CLASSIFIER_DIR / f"{d}.pt", map_location="cpu")["test_accuracy"]
         for d in DATASETS
@@ -250,5 +259,48 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
             "",
             f"![{m['name']} samples]({rel / m['name'] / 'samples.png'}) ![{m['name']} losses](curves/{m['name']}.png)",
         ]
+    lines += docs_pipelines([m for m in everything if not is_generator(m)], rel)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+
+
+def docs_pipelines(manifests: list[dict], rel: Path) -> list[str]:
+    """The MODELS.md section of translators (CycleGAN) and text-to-image models (StackGAN), from their manifests."""
+    if not manifests:
+        return []
+    lines = [
+        "",
+        "# Translation and text-to-image (issue #9)",
+        "",
+        "Measured at export on the MNIST test split (`python -m training cyclegan|stackgan`). Cycle error: mean",
+        "|x − F(G(x))| in [0, 1] pixel units. Paired error: A→B against the true 3×3 dilation. Digit kept: the",
+        "evaluation classifier gives the translation the class it gives the source. Class accuracy: the classifier",
+        "gives the caption's class word. Correlation: Pearson r between the requested level (0, 1, 2) of an attribute",
+        "and the value measured on the output (z-scored within its class), over every fully specified caption × 10",
+        "seeds; level accuracy: the output's measured tercile is the requested one (chance: 33%).",
+    ]
+    for m in manifests:
+        t, metrics = m["training"], m["metrics"]
+        lines += [
+            "",
+            f"## {m['name']} ({m['variant']}, {m['kind']})",
+            "",
+            f"{t['steps']} steps of batch {t['batch_size']} ({t['epochs']:g} epochs), {t['wall_time_s'] / 60:.1f} min.",
+            "",
+            "| figure | value |",
+            "|---|---|",
+            *(f"| {k.replace('_', ' ')} | {v:.4f} |" for k, v in metrics.items() if v is not None),
+            "",
+            GRID_LAYOUT.get(m["kind"], ""),
+            "",
+            f"![{m['name']} samples]({rel / m['name'] / 'samples.png'}) ![{m['name']} losses](curves/{m['name']}.png)",
+        ]
+    return lines
+
+
+GRID_LAYOUT = {
+    "translator": "Grid rows: MNIST test images A, G(A) (thickened), F(G(A)) (round trip); thick test images B, "
+    "F(B) (thinned), G(F(B)).",
+    "text2image": "Grid: one row per digit word; columns: thin, thick, leftward, slanted, small, large, "
+    '"thin slanted small", "thick slanted large" (other attributes unnamed).',
+}

@@ -80,37 +80,51 @@ def export_onnx(g: Generator, path: Path) -> list[str]:
     """Write the generator alone with a dynamic batch axis; returns the input names."""
     example = onnx_inputs(g, 2)
     kind = _InfoGAN if "c_cat" in example else _Conditional if "label" in example else _Unconditional
-    wrapper = kind(g).eval()
+    export_module(kind(g).eval(), example, path)
+    return list(example)
+
+
+def export_module(
+    module: nn.Module, example: dict[str, np.ndarray], path: Path, outputs: tuple[str, ...] = ("image",)
+) -> None:
+    """Any eval-mode module → ONNX at OPSET, inputs named as in `example`, batch axis 0 dynamic."""
     batch = torch.export.Dim("N", min=1, max=4096)
     args = tuple(torch.from_numpy(a) for a in example.values())
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            wrapper,
+            module,
             args,
             str(path),
             input_names=list(example),
-            output_names=["image"],
+            output_names=list(outputs),
             dynamic_shapes={name: {0: batch} for name in example},
             opset_version=OPSET,
             dynamo=True,
             external_data=False,
             verbose=False,
         )
-    return list(example)
 
 
 def check_parity(g: Generator, path: Path) -> float:
     """Max |ORT - PyTorch| over PARITY_INPUTS random inputs; raises past PARITY_TOLERANCE."""
+    return check_module_parity(g, path, onnx_inputs(g, PARITY_INPUTS, seed=1))
+
+
+def check_module_parity(
+    module: nn.Module, path: Path, inputs: dict[str, np.ndarray], outputs: tuple[str, ...] = ("image",)
+) -> float:
+    """Max |ORT - PyTorch| of `module(**inputs)` (a tensor or a tuple in `outputs` order) against the ONNX
+    file; raises past PARITY_TOLERANCE."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    inputs = onnx_inputs(g, PARITY_INPUTS, seed=1)
-    (ours,) = session.run(["image"], inputs)
+    ours = session.run(list(outputs), inputs)
     with torch.no_grad():
-        theirs = g(**{k: torch.from_numpy(v) for k, v in inputs.items()}).numpy()
-    diff = float(np.abs(ours - theirs).max())
+        theirs = module(**{k: torch.from_numpy(v) for k, v in inputs.items()})
+    theirs = (theirs,) if isinstance(theirs, torch.Tensor) else theirs
+    diff = max(float(np.abs(o - t.numpy()).max()) for o, t in zip(ours, theirs, strict=True))
     if not diff <= PARITY_TOLERANCE:
         raise ExportError(f"{path}: ONNX differs from PyTorch by {diff:.2e} > {PARITY_TOLERANCE:.0e}")
     return diff

@@ -43,10 +43,12 @@ def config_pbtxt(manifest: dict, max_batch_size: int = 256, max_queue_delay_us: 
 
 
 def export_triton(models_dir: Path, out: Path, max_batch_size: int = 256) -> list[str]:
-    """Write one Triton model folder per exported model; returns the model names."""
+    """Write one Triton model folder per exported generator; returns the model names."""
     names = []
     for manifest_path in sorted(models_dir.glob("*/manifest.json")):
         manifest = json.loads(manifest_path.read_text())
+        if manifest.get("kind", "generator") != "generator":
+            continue  # translators and text-to-image models need the service's pre-processing (tokens, banks)
         folder = out / manifest["name"]
         (folder / "1").mkdir(parents=True, exist_ok=True)
         shutil.copyfile(manifest_path.parent / manifest["file"], folder / "1" / "model.onnx")

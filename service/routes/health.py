@@ -29,7 +29,7 @@ async def readyz(state: StateDep) -> JSONResponse:
     status: Literal["ready", "loading", "unready", "draining"] = (
         "draining" if state.drain.draining else "ready" if state.ready else "loading" if state.loading else "unready"
     )
-    body = HealthStatus(status=status, models=state.registry.names(), failed=state.registry.failed)
+    body = HealthStatus(status=status, models=state.served_names(), failed=state.registry.failed)
     return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.deps import StateDep
+from service.pipelines import LoadedTranslator, Pipeline
 from service.registry import LoadedModel
-from service.schemas import ImageShape, ModelInfo, ModelsResponse
+from service.schemas import DirectionInfo, ImageShape, ModelInfo, ModelsResponse, TextInfo
 
 router = APIRouter(prefix="/models", tags=["models"])
 
 
-def model_info(model: LoadedModel) -> ModelInfo:
+def model_info(model: LoadedModel | Pipeline) -> ModelInfo:
     """Manifest facts plus how this process runs the model (provider, batch shapes)."""
+    if not isinstance(model, LoadedModel):
+        return pipeline_info(model)
     m = model.manifest
     return ModelInfo(
         name=m.name,
@@ -33,14 +36,49 @@ def model_info(model: LoadedModel) -> ModelInfo:
     )
 
 
+def pipeline_info(model: Pipeline) -> ModelInfo:
+    """A translator or text-to-image model in ModelInfo's terms: no labels or codes; a translator has no
+    latent (latent_dim 0) and its `sha256` is that of its first direction's graph."""
+    m = model.manifest
+    runners = model.runners()
+    common = {
+        "name": m.name,
+        "kind": m.kind,
+        "variant": m.variant,
+        "dataset": m.dataset,
+        "conditional": False,
+        "num_classes": None,
+        "class_names": None,
+        "codes": None,
+        "label_blend": False,
+        "image": ImageShape(**m.image.model_dump()),
+        "sha256": m.files()[0][1],
+        "provider": model.provider,
+        "batch_shapes": "fixed" if any(r.batch_shapes == "fixed" for r in runners) else "dynamic",
+        "opset": m.opset,
+        "metrics": m.metrics,
+    }
+    if isinstance(model, LoadedTranslator):
+        directions = {
+            k: DirectionInfo(source=d.source, target=d.target, sha256=m.directions[k].sha256, bank_images=len(d.bank))
+            for k, d in model.directions.items()
+        }
+        return ModelInfo(latent_dim=0, directions=directions, **common)
+    t = model.manifest.text
+    text = TextInfo(
+        vocabulary=t.vocabulary, max_tokens=t.max_tokens, class_words=t.class_words, attributes=t.attributes
+    )
+    return ModelInfo(latent_dim=model.manifest.latent_dim, text=text, **common)
+
+
 @router.get("")
 async def list_models(state: StateDep) -> ModelsResponse:
     """Every served model, and the one used when a request names none."""
-    models = [model_info(state.registry.models[name]) for name in state.registry.names()]
+    models = [model_info(state.served(name)) for name in state.served_names()]
     return ModelsResponse(models=models, default=state.default_model)
 
 
 @router.get("/{name}", responses={404: {"description": "unknown model"}})
 async def get_model(name: str, state: StateDep) -> ModelInfo:
     """One model's description."""
-    return model_info(state.model(name))
+    return model_info(state.served(name))

@@ -55,7 +55,7 @@ def _model_folder(models_dir: Path, name: str) -> Path | None:
 )
 async def samples(name: str, state: StateDep) -> FileResponse:
     """The sample grid committed with a served model at export (`exported_models/<name>/samples.png`)."""
-    model = state.model(name)  # 404 for unknown names, before any file is looked at
+    model = state.served(name)  # 404 for unknown names, before any file is looked at
     folder = _model_folder(state.settings.models_dir, model.name)
     if folder is None or not (folder / "samples.png").is_file():
         raise HTTPException(404, f"model {model.name!r} has no samples.png")

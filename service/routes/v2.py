@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service import __version__
 from service.deps import StateDep
-from service.errors import ModelNotFound, Unavailable
+from service.errors import InputError, ModelNotFound, Unavailable
 from service.registry import LoadedModel
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol v2"])
@@ -77,6 +77,8 @@ def served(state: StateDep, name: str) -> LoadedModel | JSONResponse:
         return state.model(name)
     except ModelNotFound as e:
         return error(404, str(e))
+    except InputError as e:  # a translator or text-to-image model: the protocol serves generators only
+        return error(400, e.message)
     except Unavailable as e:
         return error(503, str(e), e.retry_after_s)
 

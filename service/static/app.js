@@ -47,6 +47,8 @@ function curl(path, body) {
 // ---------- model-dependent controls ----------
 
 const info = () => app.models.get(app.model);
+const kindOf = (m) => m?.kind || 'generator';
+const KIND_VIEW = {translator: 'translate', text2image: 'text2image'};
 const isConditional = () => Boolean(info()?.conditional);
 const codes = () => info()?.codes || null;
 
@@ -71,6 +73,22 @@ function syncModelControls() {
     type: 'button', textContent: `Use ${x.name}`, onclick: () => { selectModel(x.name); run('infogan'); },
   })));
   if (c) buildCodeControls(c);
+  for (const kind of Object.keys(KIND_VIEW)) {
+    const mine = kindOf(m) === kind;
+    $(`[data-needs="${kind}"]`).hidden = !mine;
+    $(`[data-other="${kind}"]`).hidden = mine;
+    $(`[data-switch="${kind}"]`).replaceChildren(...[...app.models.values()].filter((x) => kindOf(x) === kind)
+      .map((x) => el('button', {type: 'button', textContent: `Use ${x.name}`,
+        onclick: () => { selectModel(x.name); run(KIND_VIEW[kind]); }})));
+  }
+  if (m.directions) {
+    const select = $('#tr-direction');
+    const keep = select.value;
+    select.replaceChildren(...Object.entries(m.directions).map(([key, d]) =>
+      el('option', {value: key, textContent: `${d.source} → ${d.target}`})));
+    if (keep in m.directions) select.value = keep;
+  }
+  if (m.text) $('#t2i-vocabulary').textContent = `Words this model knows: ${m.text.vocabulary.slice(1).join(' ')}`;
   renderCard(m);
 }
 
@@ -104,7 +122,8 @@ function setSliders(values) {
 function renderCard(m) {
   $('#card-title').textContent = `Model card: ${m.name}`;
   const facts = [
-    ['Dataset', m.dataset], ['Variant', m.variant], ['Latent', `${m.latent_dim} dims`],
+    ['Dataset', m.dataset], ['Variant', m.variant], ['Kind', kindOf(m)],
+    ['Latent', m.latent_dim ? `${m.latent_dim} dims` : 'none'],
     ['Image', `${m.image.width}×${m.image.height}, ${m.image.channels === 1 ? 'grayscale' : 'RGB'}`],
     ['Classes', m.conditional ? m.class_names.join(' ') : 'unconditional'],
     ['Codes', m.codes ? `${m.codes.categorical.join('+')} categorical, ${m.codes.continuous} continuous` : '—'],
@@ -128,13 +147,13 @@ function renderCard(m) {
 
 // ---------- rendering ----------
 
-function picture(b64, alt, scale = 2) {
-  const {width, height} = info().image;
+function picture(b64, alt, scale = 2, size = info().image) {
+  const {width, height} = size;
   return el('img', {src: `data:image/png;base64,${b64}`, alt, width: width * scale, height: height * scale});
 }
 
-function figure(b64, caption, alt, scale) {
-  return el('figure', {}, picture(b64, alt || caption, scale), el('figcaption', {textContent: caption}));
+function figure(b64, caption, alt, scale, size) {
+  return el('figure', {}, picture(b64, alt || caption, scale, size), el('figcaption', {textContent: caption}));
 }
 
 const labelText = (im) => (im.class_name !== null && im.class_name !== undefined ? ` (${im.class_name})` : '');
@@ -280,6 +299,53 @@ const VIEWS = {
   },
 };
 
+VIEWS.translate = {
+  defaults: {seed: randomSeed, direction: () => Object.keys(info()?.directions || {a2b: 0})[0]},
+  read: () => formParams('translate', ['direction', 'seed']),
+  async requests(p) {
+    if (kindOf(info()) !== 'translator') throw new ApiError(`${app.model} is not a translator; pick one above`);
+    const file = $('#tr-file').files[0];
+    const source = file ? {image: await fileBase64(file)} : {seed: intOr(p.get('seed'), 0)};
+    return [['/translate', {direction: p.get('direction') || 'a2b', ...source}]];
+  },
+  render([r]) {
+    const from = r.seed === null ? 'your image' : `test image ${r.bank_index} (seed ${r.seed})`;
+    return [el('div', {className: 'equation'},
+      figure(r.source, `${r.source_domain}: ${from}`, `source, ${r.source_domain}: ${from}`, 5),
+      el('span', {className: 'equals', textContent: '→'}),
+      figure(r.translation, r.target_domain, `translation to ${r.target_domain}`, 5))];
+  },
+};
+
+VIEWS.text2image = {
+  defaults: {text: () => 'a thick slanted seven', seed: randomSeed, n: () => '8'},
+  read: () => formParams('text2image', ['text', 'seed', 'n']),
+  requests(p) {
+    if (kindOf(info()) !== 'text2image') throw new ApiError(`${app.model} does not draw from text; pick a model above`);
+    return [['/text2image', {text: p.get('text') || '', seed: intOr(p.get('seed'), 0), n: intOr(p.get('n'), 8)}]];
+  },
+  render([r]) {
+    const grid = strip(r.images, r.images.map((im) => `“${r.text}”, seed ${im.seed}`), 'grid');
+    grid.style.setProperty('--cols', Math.ceil(Math.sqrt(r.images.length)));
+    const low = el('div', {className: 'strip'}, ...r.images.map((im) =>
+      picture(im.stage1, `Stage-I image, seed ${im.seed}`, 2, {width: 28, height: 28})));
+    const read = el('p', {className: 'note', textContent: `Read: ${r.words.join(' ')}`});
+    const unknown = el('p', {className: r.unknown_words.length ? 'error unknown-words' : 'note unknown-words',
+      textContent: r.unknown_words.length ? `Not in the vocabulary (ignored): ${r.unknown_words.join(', ')}`
+        : 'Every word is in the vocabulary.'});
+    return [grid, read, unknown, el('h3', {textContent: 'Stage I (14×14)'}), low];
+  },
+};
+
+function fileBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(',')[1]);
+    reader.onerror = () => reject(new ApiError('could not read the file'));
+    reader.readAsDataURL(file);
+  });
+}
+
 // ---------- terms of the arithmetic view ----------
 
 function addTerm(seeds = '', weight = '1', label = '') {
@@ -389,7 +455,7 @@ async function run(view, {history = 'push'} = {}) {
   section.dataset.state = 'busy';
   let requests = [];
   try {
-    requests = spec.requests(params).map(([path, body]) => [path, {model: app.model, ...body, format: 'json'}]);
+    requests = (await spec.requests(params)).map(([path, body]) => [path, {model: app.model, ...body, format: 'json'}]);
     app.requests[view] = requests;
     if (view === app.view) showRequests(view);
     const responses = await Promise.all(requests.map(([path, body]) => post(path, body, abort.signal)));
@@ -471,6 +537,8 @@ function wire() {
   $('#model').addEventListener('change', (e) => {
     selectModel(e.target.value);
     if (app.view === 'arithmetic') exampleTerms(); // labels and seeds mean different things per model
+    const own = KIND_VIEW[kindOf(info())];
+    if (own && own !== app.view) showView(own); // a translator or text model has one view of its own
     run(app.view);
   });
   $$('nav button').forEach((b) => b.addEventListener('click', () => {
@@ -490,6 +558,8 @@ function wire() {
   $('#add-term').addEventListener('click', () => addTerm(String(randomSeed())).querySelector('input').focus());
   $('#example-terms').addEventListener('click', () => { exampleTerms(); run('arithmetic'); });
   $('#info-cat').addEventListener('change', () => schedule('infogan'));
+  $('#tr-direction').addEventListener('change', () => run('translate'));
+  $('#tr-file').addEventListener('change', () => run('translate'));
   $('#info-reset').addEventListener('click', () => {
     $('#info-cat').value = '';
     $('#info-sliders').dataset.explicit = '';

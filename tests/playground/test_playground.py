@@ -7,6 +7,7 @@ with the `src` of the images on the page.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -30,9 +31,11 @@ VIEWS = ("generate", "interpolate", "arithmetic", "infogan")
 def kind(models: dict[str, dict[str, Any]], wanted: str) -> dict[str, Any]:
     """A served model of a kind, real (mnist-*) before tiny."""
     pick = {
-        "unconditional": lambda m: not m["conditional"] and not m["codes"],
+        "unconditional": lambda m: m["kind"] == "generator" and not m["conditional"] and not m["codes"],
         "conditional": lambda m: m["conditional"],
         "infogan": lambda m: bool(m["codes"]),
+        "translator": lambda m: m["kind"] == "translator",
+        "text2image": lambda m: m["kind"] == "text2image",
     }[wanted]
     found = sorted((m for m in models.values() if pick(m)), key=lambda m: m["name"].startswith("tiny-"))
     if not found:
@@ -328,3 +331,81 @@ def test_phone_has_no_horizontal_scroll(
     width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1] == PHONE["width"]
     assert not page.evaluate("document.querySelector('#card').open")  # the card folds away on a phone
+
+
+# ---------- translation and text-to-image (issue #9) ----------
+
+
+def test_translate(page: Any, server_url: str, api: httpx.Client, models: dict[str, dict[str, Any]]) -> None:
+    model = kind(models, "translator")
+    assert open_page(page, server_url, f"#translate?model={model['name']}&direction=b2a&seed=12") == "translate"
+    [(path, body)] = sent(page)
+    assert (path, body) == ("/translate", {"model": model["name"], "direction": "b2a", "seed": 12, "format": "json"})
+    reply = answer(api, path, body)
+    assert shown(page, "#view-translate figure img") == [reply["source"], reply["translation"]]
+    assert reply["target_domain"] in page.inner_text("#view-translate .output")
+    after_run(page, "translate", lambda: page.select_option("#tr-direction", "a2b"))
+    assert sent(page)[0][1]["direction"] == "a2b" and "direction=a2b" in page.url
+    png = base64.b64decode(reply["translation"])  # an uploaded PNG replaces the seed
+    after_run(
+        page,
+        "translate",
+        lambda: page.set_input_files("#tr-file", files=[{"name": "x.png", "mimeType": "image/png", "buffer": png}]),
+    )
+    [(path, body)] = sent(page)
+    assert body["image"] == reply["translation"] and "seed" not in body
+    assert shown(page, "#view-translate figure img") == [(r := answer(api, path, body))["source"], r["translation"]]
+
+
+def test_text2image(page: Any, server_url: str, api: httpx.Client, models: dict[str, dict[str, Any]]) -> None:
+    model = kind(models, "text2image")
+    open_page(page, server_url, f"#text2image?model={model['name']}&text=a+thick+sevn&seed=3&n=4")
+    [(path, body)] = sent(page)
+    assert body == {"model": model["name"], "text": "a thick sevn", "seed": 3, "n": 4, "format": "json"}
+    reply = answer(api, path, body)
+    assert shown(page, "#view-text2image .grid img") == [im["png"] for im in reply["images"]]
+    assert shown(page, "#view-text2image .strip img") == [im["stage1"] for im in reply["images"]]
+    assert "sevn" in page.inner_text("#view-text2image .unknown-words")  # reported, not dropped silently
+    page.fill("#t2i-text", "a small upright two")
+    after_run(page, "text2image", lambda: page.press("#t2i-text", "Enter"))
+    assert sent(page)[0][1]["text"] == "a small upright two" and "text=a+small+upright+two" in page.url
+    assert "Every word" in page.inner_text("#view-text2image .unknown-words")
+    page.fill("#t2i-text", "hello")
+    after_run(page, "text2image", lambda: page.press("#t2i-text", "Enter"))
+    assert "text: no word of the text is in the vocabulary" in page.inner_text("#view-text2image [role=alert]")
+
+
+def test_choosing_a_model_of_another_kind_opens_its_view(
+    page: Any, server_url: str, models: dict[str, dict[str, Any]]
+) -> None:
+    translator, text = kind(models, "translator"), kind(models, "text2image")
+    open_page(page, server_url, f"#generate?model={kind(models, 'unconditional')['name']}&seed=1&n=1")
+    after_run(page, "translate", lambda: page.select_option("#model", translator["name"]))
+    assert page.is_visible("#view-translate form") and "Kind" in page.inner_text("#card-facts")
+    after_run(page, "text2image", lambda: page.select_option("#model", text["name"]))
+    assert page.is_visible("#view-text2image form") and not page.is_visible("#view-translate")
+    after_run(page, "translate", lambda: page.click("nav >> text=Translate"))  # the view explains, and offers one
+    assert page.is_visible("#view-translate [data-other=translator]")
+    after_run(page, "translate", lambda: page.click(f"[data-switch=translator] >> text=Use {translator['name']}"))
+    assert page.input_value("#model") == translator["name"] and page.is_visible("#view-translate form")
+
+
+@pytest.mark.parametrize("view", ["translate", "text2image"])
+def test_new_views_permalink_and_phone(
+    new_page: PageFactory, server_url: str, models: dict[str, dict[str, Any]], view: str
+) -> None:
+    name = kind(models, "translator" if view == "translate" else "text2image")["name"]
+    fragment = {
+        "translate": f"#translate?model={name}&direction=a2b&seed=4",
+        "text2image": f"#text2image?model={name}&text=a+thin+one&seed=2&n=16",
+    }[view]
+    first = new_page(PHONE)
+    assert open_page(first, server_url, fragment) == view
+    width = first.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1] == PHONE["width"]
+    again = new_page()
+    assert (
+        open_page(again, server_url, first.get_attribute("#permalink", "href").removeprefix(server_url + "/")) == view
+    )
+    assert sent(again) == sent(first)
+    assert shown(again, f"#view-{view} .output img") == shown(first, f"#view-{view} .output img")

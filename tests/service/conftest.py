@@ -181,6 +181,9 @@ def real_manifests() -> list[dict[str, Any]]:
 
 
 def _kind(m: dict[str, Any]) -> str:
+    """infogan | conditional | unconditional for generators; `translator` or `text2image` for the others."""
+    if m.get("kind", "generator") != "generator":
+        return str(m["kind"])
     return "infogan" if m.get("codes") else "conditional" if m.get("conditional") else "unconditional"
 
 
@@ -228,7 +231,7 @@ class Server:
     models: dict[str, dict[str, Any]]  # name -> ModelInfo
 
     def find(self, kind: str) -> dict[str, Any]:
-        """A served model of `kind` (unconditional | conditional | infogan), real ones first."""
+        """A served model of `kind` (unconditional | conditional | infogan | translator | text2image), real first."""
         matches = [m for m in self.models.values() if _kind(m) == kind and m["name"] != "tiny-rgb"]
         matches.sort(key=lambda m: m["name"].startswith("tiny-"))
         if not matches:
