@@ -4,8 +4,8 @@ Throughput on a shared machine moves with whatever else runs; the CPU a server s
 request barely does. This starts the chosen servers as the benchmark does, sends a fixed number
 of requests at each concurrency (aiohttp, keep-alive), and reads each server thread's on-CPU time
 from `/proc/<pid>/task/<tid>/schedstat` (nanoseconds) before and after. It reports microseconds
-per request for the whole process, for the event-loop thread (the main thread, which bounds n=1
-throughput) and for the other threads (ORT and the inference thread), the median over `--rounds`.
+per request for the whole process and for the event-loop thread (the main thread, which bounds n=1
+throughput), and the median latency (noisy on a shared machine), each the median over `--rounds`.
 All servers run at once and every round visits each of them, in alternating order. `--against DIR`
 runs a second copy of each service from another checkout (`git worktree add DIR COMMIT`), so two
 versions are compared under the same conditions.
@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from bench.procs import REPO, RunningServer, running
@@ -39,35 +40,39 @@ def thread_ns(pid: int) -> tuple[int, int]:
     return main, total
 
 
-async def drive(url: str, body: bytes, requests: int, concurrency: int) -> int:
-    """Send `requests` POSTs from `concurrency` keep-alive workers; return how many answered 200."""
+async def drive(url: str, body: bytes, requests: int, concurrency: int) -> tuple[int, float]:
+    """Send `requests` POSTs from `concurrency` keep-alive workers; return how many answered 200,
+    and their median latency in ms."""
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     headers = {"content-type": "application/json"}
     left, ok = requests, 0
+    latencies: list[float] = []
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def worker() -> None:
             nonlocal left, ok
             while left > 0:
                 left -= 1
+                started = time.perf_counter()
                 async with session.post(url, data=body, headers=headers) as response:
                     await response.read()
                     ok += response.status == 200
+                latencies.append(time.perf_counter() - started)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return ok
+    return ok, 1000 * statistics.median(latencies)
 
 
-def measure(pid: int, url: str, body: bytes, requests: int, concurrency: int) -> tuple[float, float]:
-    """(loop-thread µs, process µs) per request over one batch of requests."""
+def measure(pid: int, url: str, body: bytes, requests: int, concurrency: int) -> tuple[float, float, float]:
+    """(loop-thread µs, process µs) per request over one batch of requests, and their p50 latency in ms."""
     main0, total0 = thread_ns(pid)
-    ok = asyncio.run(drive(url, body, requests, concurrency))
+    ok, p50_ms = asyncio.run(drive(url, body, requests, concurrency))
     main1, total1 = thread_ns(pid)
     if ok != requests:
         raise RuntimeError(f"{requests - ok} of {requests} requests failed")
-    return (main1 - main0) / 1000 / requests, (total1 - total0) / 1000 / requests
+    return (main1 - main0) / 1000 / requests, (total1 - total0) / 1000 / requests, p50_ms
 
 
 def main() -> None:
@@ -99,7 +104,7 @@ def main() -> None:
                 servers[other.name] = stack.enter_context(running(other, workdir, repo=args.against.resolve()))
         for server in servers.values():  # lazy initialisation lands in no round
             measure(server.proc.pid, server.url + "/generate", body, 200, max(levels))
-        runs: dict[tuple[str, int], list[tuple[float, float]]] = {(s, c): [] for s in servers for c in levels}
+        runs: dict[tuple[str, int], list[tuple[float, float, float]]] = {(s, c): [] for s in servers for c in levels}
         order = list(servers)
         for _ in range(args.rounds):  # all servers in every round, in alternating order: drift hits all alike
             for c in levels:
@@ -108,10 +113,11 @@ def main() -> None:
                     runs[name, c].append(measure(server.proc.pid, server.url + "/generate", body, args.requests, c))
             order.reverse()
     width = max(map(len, servers)) + 2
-    print(f"{'server':<{width}} {'c':>4} {'loop µs/req':>12} {'process µs/req':>15}   (median of {args.rounds} rounds)")
+    print(f"{'server':<{width}} {'c':>4} {'loop µs/req':>12} {'process µs/req':>15} {'p50 ms':>7}", end="")
+    print(f"   (medians of {args.rounds} rounds)")
     for (name, c), got in runs.items():
-        loop_us, proc_us = statistics.median(r[0] for r in got), statistics.median(r[1] for r in got)
-        print(f"{name:<{width}} {c:>4} {loop_us:>12.0f} {proc_us:>15.0f}")
+        loop_us, proc_us, p50 = (statistics.median(r[i] for r in got) for i in range(3))
+        print(f"{name:<{width}} {c:>4} {loop_us:>12.0f} {proc_us:>15.0f} {p50:>7.2f}")
 
 
 if __name__ == "__main__":
