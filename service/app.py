@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -29,6 +31,13 @@ CORS_HEADERS = ["Authorization", "Content-Type", "X-API-Key", "X-Deadline-Ms"]
 EXPOSED_HEADERS = ["X-Model", "X-Seed", "X-Label", "X-Direction", "X-Unknown-Words", "Retry-After"]
 
 
+def _telemetry(enabled: bool) -> dict[str, Any]:
+    """FastAPI's native OpenTelemetry switched off unless `enabled` (FastAPI versions that have it)."""
+    if enabled or "telemetry" not in inspect.signature(FastAPI).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build an app; nothing is loaded until its lifespan starts (then in the background)."""
     settings = settings or get_settings()
@@ -45,7 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await loader
             await state.close()
 
-    app = FastAPI(title="GAN sampling service", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="GAN sampling service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        **_telemetry(settings.otel),
+    )
     app.state.service = state
     # Added innermost first. A request meets: metrics, CORS, keys, the drain gate, the body limit, its deadline,
     # then the lean path of valid POST /generate requests (everything else goes on to FastAPI's router).

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Access-log lines: errors (status >= 400) by default. A line per request cost the event loop ~8% of its
     # time per request (docs/bench); gan_http_requests and gan_http_request_duration_seconds count every one.
     access_log: AccessLog = "errors"
+    # FastAPI's own OpenTelemetry spans, metrics and logs, for a provider you configure (e.g. opentelemetry-instrument).
+    # Off by default: FastAPI then looks for providers in the environment on every request, ~5% of the loop's time.
+    otel: bool = False
     # Limits on one request (the API maxima by default; lower them to protect a small machine).
     max_n: int = Field(default=256, ge=1, le=256)  # /generate images
     max_steps: int = Field(default=64, ge=2, le=64)  # /interpolate frames

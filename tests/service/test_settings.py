@@ -57,6 +57,12 @@ def test_apps_are_independent_and_load_nothing_until_started(tmp_path):
     assert a.state.service.loading and not a.state.service.registry.models
 
 
+def test_fastapi_opentelemetry_only_when_asked(tmp_path):
+    assert not create_app(Settings(models_dir=tmp_path))._native_telemetry.config["tracing"]
+    assert create_app(Settings(models_dir=tmp_path, otel=True))._native_telemetry.config["tracing"]
+    assert Settings(_env_file=None).access_log == "errors" and not Settings(_env_file=None).otel
+
+
 def test_the_service_never_imports_torch():
     code = "import sys, service.app, service.__main__; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
