@@ -60,6 +60,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
 
 
+_IEND = _chunk(b"IEND", b"")
+
+
 def png_bytes(tile: np.ndarray) -> bytes:
     """One uint8 (H, W, C) image → 8-bit PNG: grayscale (mode L) for one channel, RGB for three."""
     if tile.dtype != np.uint8 or tile.ndim != 3 or tile.shape[2] not in (1, 3):
@@ -69,7 +72,7 @@ def png_bytes(tile: np.ndarray) -> bytes:
     rows[:, 1:] = tile.reshape(h, w * c)
     header = struct.pack(">IIBBBBB", w, h, 8, _COLOUR_TYPE[c], 0, 0, 0)  # depth 8, deflate, no interlace
     idat = zlib.compress(rows.tobytes(), PNG_COMPRESS_LEVEL)
-    return _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    return _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _IEND
 
 
 def encode_each(images: np.ndarray) -> list[bytes]:

@@ -1,6 +1,8 @@
 """float NCHW → uint8 → PNG, grids, determinism."""
 
 import io
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -38,6 +40,21 @@ def test_png_round_trips_pixels():
     x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 4, 4)).astype(np.float32)
     img = _decode(imaging.encode_grid(x))
     assert np.array_equal(np.asarray(img), imaging.to_uint8(x)[0])
+
+
+def test_png_is_minimal_with_valid_checksums():
+    x = np.random.default_rng(2).uniform(-1, 1, (1, 1, 28, 28)).astype(np.float32)
+    data = imaging.encode_each(x)[0]
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    kinds, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        assert data[pos + 8 + length : pos + 12 + length] == struct.pack(">I", zlib.crc32(kind + body)), kind
+        kinds.append(kind)
+        pos += 12 + length
+    assert kinds == [b"IHDR", b"IDAT", b"IEND"]  # no time or text chunks: equal pixels, equal bytes
+    assert np.array_equal(np.asarray(_decode(data))[..., None], imaging.to_uint8(x)[0])
 
 
 def test_png_bytes_are_deterministic():
