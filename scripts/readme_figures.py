@@ -13,8 +13,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 def main(url: str = "http://localhost:8000") -> None:
     with GanClient(url) as gan:
         figures = {
-            "interpolation.png": gan.interpolate(11, 12, model="mnist-cgan", label_a=3, label_b=3, steps=10,
-                                                 method="slerp", columns=10),
+            "interpolation.png": gan.interpolate(
+                11, 12, model="mnist-cgan", label_a=3, label_b=3, steps=10, method="slerp", columns=10
+            ),
             "interpolation-fashion.png": gan.interpolate(5, 9, model="fashion-dcgan", steps=10, columns=10),
         }
     for name, png in figures.items():
