@@ -26,12 +26,15 @@ SHOTS = {  # name: (viewport, permalink fragment with {cond}, {plain}, {info} mo
     "arithmetic": ((1280, 860), "#arithmetic?model={cond}&label=&t=11,12,13:1:7&t=21,22,23:-1:1&t=31,32,33:1:4"),
     "infogan": ((1280, 860), "#infogan?model={info}&seed=5&cat=&cont="),
     "phone": ((390, 844), "#generate?model={plain}&seed=7&n=16"),
+    "translate": ((1280, 860), "#translate?model={translator}&direction=a2b&seed=3"),
+    "text2image": ((1280, 860), "#text2image?model={text}&text=a+thick+slanted+seven&seed=1&n=16"),
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "playground")
+    parser.add_argument("--only", nargs="*", choices=sorted(SHOTS), help="these screenshots only (default: all)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with (
@@ -44,11 +47,17 @@ def main() -> None:
         real_first = sorted(served, key=lambda m: (m["name"].startswith("tiny-"), m["variant"] != "cgan"))
         names = {
             "cond": next(m["name"] for m in real_first if m["conditional"]),
-            "plain": next(m["name"] for m in real_first if not m["conditional"] and not m["codes"]),
+            "plain": next(
+                m["name"] for m in real_first if m["kind"] == "generator" and not m["conditional"] and not m["codes"]
+            ),
             "info": next(m["name"] for m in real_first if m["codes"]),
+            "translator": next((m["name"] for m in served if m["kind"] == "translator"), ""),
+            "text": next((m["name"] for m in served if m["kind"] == "text2image"), ""),
         }
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for name, ((width, height), fragment) in SHOTS.items():
+            if args.only and name not in args.only:
+                continue
             page = browser.new_page(viewport={"width": width, "height": height}, reduced_motion="reduce")
             page.goto(f"{url}/{fragment.format(**names)}")
             page.wait_for_function("() => document.querySelector('.view:not([hidden])')?.dataset.runs")

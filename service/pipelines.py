@@ -72,7 +72,13 @@ def decode_png(data: bytes, height: int, width: int, field_name: str = "image") 
     if not data.startswith(PNG_SIGNATURE):
         raise InputError(field_name, "not a PNG file (the PNG signature is missing)")
     try:
-        with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
+        img_or_bomb = Image.open(io.BytesIO(data), formats=["PNG"])
+    except Image.DecompressionBombError:  # Pillow refuses headers past 2 × MAX_IMAGE_PIXELS before we can look
+        raise InputError(field_name, f"the image is far larger than {width}×{height}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise InputError(field_name, "the PNG cannot be decoded (truncated or corrupt)") from None
+    try:
+        with img_or_bomb as img:
             if img.size != (width, height):
                 got = f"{img.width}×{img.height}"
                 raise InputError(field_name, f"the image is {got}; this model takes {width}×{height}")
