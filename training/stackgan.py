@@ -45,11 +45,11 @@ class StackConfig:
     c_dim: int = 16  # conditioning-augmentation code
     z_dim: int = 32
     width: int = 32  # channels of the widest generator layer at 7×7 / 14×14
-    steps: int = 1800  # generator steps; ~10 min at one CPU thread
+    steps: int = 1500  # generator steps
     batch_size: int = 64
     lr: float = 2e-4
     loss: str = "vanilla"  # a key of losses.LOSSES
-    kl_weight: float = 1.0  # StackGAN's λ for the conditioning-augmentation KL term
+    kl_weight: float = 0.05  # λ of the CA KL term; at StackGAN's 1-2 it squeezed the 10 classes out of c here
     aux_weight: float = 1.0  # auxiliary class/attribute cross-entropy, for both players
     drop_word: float = 0.25  # probability that an attribute word is left out of a training caption
     seed: int = 0
@@ -89,13 +89,12 @@ def kl_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def up(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()
-    )
+    """DCGAN's doubling step: transposed conv, batch norm, ReLU."""
+    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1), nn.BatchNorm2d(cout), nn.ReLU())
 
 
 class StageI(nn.Module):
-    """(z, c) → (N, 1, 14, 14): fc to 7×7, one upsampling."""
+    """(z, c) → (N, 1, 14, 14): fc to 2w × 7 × 7, one doubling (DCGAN-style)."""
 
     def __init__(self, z_dim: int, c_dim: int, width: int) -> None:
         super().__init__()
@@ -110,7 +109,7 @@ class StageI(nn.Module):
 
 
 class StageII(nn.Module):
-    """(Stage-I image, c) → (N, 1, 28, 28): encode at 14×14, join c spatially, residual, upsample."""
+    """(Stage-I image, c) → (N, 1, 28, 28): encode at 14×14, join c spatially, residual block, one doubling."""
 
     def __init__(self, c_dim: int, width: int) -> None:
         super().__init__()
@@ -121,29 +120,37 @@ class StageII(nn.Module):
             nn.BatchNorm2d(width),
             nn.ReLU(),
             nn.Conv2d(width, width, 3, padding=1),
+            nn.BatchNorm2d(width),
         )
         self.up = up(width, width // 2)
         self.out = nn.Sequential(nn.Conv2d(width // 2, 1, 3, padding=1), nn.Tanh())
 
     def forward(self, low: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         h = self.encode(low)
-        h = self.join(torch.cat([h, c[:, :, None, None].expand(-1, -1, 14, 14)], 1))
+        h = self.join(torch.cat([h, c[:, :, None, None].expand(-1, -1, low.shape[2], low.shape[3])], 1))
         h = F.relu(h + self.res(h))
         return self.out(self.up(h))
 
 
 class Discriminator(nn.Module):
-    """Conv net → {"adv": (N,), "cls": (N, 10), "attrs": (N, 3 attributes, 3 levels)}; text-matched via c."""
+    """DCGAN conv net → {"adv": (N,), "cls": (N, 10), "attrs": (N, 3 attributes, 3 levels)}; text-matched via c."""
 
     def __init__(self, size: int, c_dim: int, width: int) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
-        if size == 28:
-            layers += [nn.Conv2d(width, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]  # 28 → 14 → 7
-        else:
-            layers += [nn.Conv2d(width, width, 3, padding=1), nn.LeakyReLU(0.2)]  # 14 → 7
-        self.features = nn.Sequential(*layers, nn.Flatten())
-        feat = width * 49
+        second = (
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1)  # 28 → 14 → 7
+            if size == 28
+            else nn.Conv2d(width, 2 * width, 3, padding=1)  # 14 → 7 → 7
+        )
+        self.features = nn.Sequential(
+            nn.Conv2d(1, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            second,
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
+        feat = 2 * width * 49
         self.adv = nn.Sequential(nn.Linear(feat + c_dim, 128), nn.LeakyReLU(0.2), nn.Linear(128, 1))
         self.cls = nn.Linear(feat, len(cap.CLASS_WORDS))
         self.attrs = nn.Linear(feat, len(cap.ATTRIBUTES) * N_LEVELS)
