@@ -289,7 +289,13 @@ def docs_pipelines(manifests: list[dict], rel: Path) -> list[str]:
             "",
             "| figure | value |",
             "|---|---|",
-            *(f"| {k.replace('_', ' ')} | {v:.4f} |" for k, v in metrics.items() if v is not None),
+            *(
+                f"| {k.replace('_', ' ')} | {v:g} |"
+                if float(v).is_integer()
+                else f"| {k.replace('_', ' ')} | {v:.4f} |"
+                for k, v in metrics.items()
+                if v is not None
+            ),
             "",
             GRID_LAYOUT.get(m["kind"], ""),
             "",

@@ -77,8 +77,8 @@ def served(state: StateDep, name: str) -> LoadedModel | JSONResponse:
         return state.model(name)
     except ModelNotFound as e:
         return error(404, str(e))
-    except InputError as e:  # a translator or text-to-image model: the protocol serves generators only
-        return error(400, e.message)
+    except InputError as e:  # a translator or text-to-image model: not in this protocol's repository
+        return error(404, e.message)
     except Unavailable as e:
         return error(503, str(e), e.retry_after_s)
 

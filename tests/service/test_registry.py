@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from service.errors import InputError
-from service.manifest import Manifest, load_manifest
-from service.registry import CPU, ModelLoadError, batch_invariant, discover, load_model
+from service.manifest import Manifest, load_any_manifest, load_manifest
+from service.registry import CPU, ModelLoadError, batch_invariant, discover, discover_all, load_model
 from service.settings import Settings
 
 from .conftest import EXPORTED, write_tiny_model
@@ -28,7 +28,23 @@ def test_tiny_manifests_validate(tiny_models_dir):
 
 @pytest.mark.parametrize("folder", sorted(p.parent for p in EXPORTED.glob("*/manifest.json")), ids=lambda p: p.name)
 def test_exported_manifests_validate(folder):
-    assert load_manifest(folder).name
+    m = load_any_manifest(folder)
+    assert m.name and m.kind == json.loads((folder / "manifest.json").read_text()).get("kind", "generator")
+    if m.kind == "generator":
+        assert load_manifest(folder) == m
+
+
+def test_discover_keeps_generators_and_discover_all_every_kind(tmp_path):
+    for folder in sorted(p.parent for p in EXPORTED.glob("*/manifest.json")):
+        (tmp_path / folder.name).symlink_to(folder, target_is_directory=True)
+    generators, failed = discover(tmp_path)
+    everything, failed_all = discover_all(tmp_path)
+    assert not failed and not failed_all and all(m.kind == "generator" for _, m in generators)
+    assert {m.kind for _, m in everything} - {"generator"} <= {"translator", "text2image"}
+    assert len(everything) - len(generators) == sum(m.kind != "generator" for _, m in everything)
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "manifest.json").write_text('{"name": "odd", "kind": "painter"}')
+    assert "kind" in discover(tmp_path)[1]["odd"] and "painter" in discover_all(tmp_path)[1]["odd"]
 
 
 @pytest.mark.parametrize(
