@@ -54,6 +54,26 @@ def same_run(saved: dict, wanted: dict) -> bool:
     return {k: v for k, v in saved.items() if k != "steps"} == {k: v for k, v in wanted.items() if k != "steps"}
 
 
+def write_checkpoint(path: Path, state: dict) -> None:
+    """Save atomically (a killed run never leaves half a checkpoint), adding the RNG state and library versions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state | {"rng": torch.get_rng_state(), "versions": library_versions()}, tmp)
+    tmp.replace(path)
+
+
+def read_checkpoint(path: Path, config: dict) -> dict | None:
+    """The checkpoint to resume (None: there is none), its RNG state restored; ValueError if it was trained under
+    another configuration than `config` (the step budget aside)."""
+    if not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if not same_run(state["config"], config):
+        raise ValueError(f"{path} was trained with another configuration; use --fresh")
+    torch.set_rng_state(state["rng"])
+    return state
+
+
 def thicken(x: torch.Tensor) -> torch.Tensor:
     """Domain B: grey dilation with a 3×3 square (a max filter), images in [-1, 1]."""
     return F.max_pool2d(x, 3, stride=1, padding=1)
@@ -150,7 +170,6 @@ class CycleGAN:
         return self.run_dir / "checkpoint.pt"
 
     def save(self) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         state = {
             "config": asdict(self.cfg),
             "nets": self.nets.state_dict(),
@@ -160,25 +179,18 @@ class CycleGAN:
             "elapsed": self.elapsed,
             "history": self.history,
             "metrics": self.metrics,
-            "rng": torch.get_rng_state(),
-            "versions": library_versions(),
         }
-        tmp = self.checkpoint_path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(self.checkpoint_path)
+        write_checkpoint(self.checkpoint_path, state)
 
     def resume(self) -> bool:
-        if not self.checkpoint_path.exists():
+        state = read_checkpoint(self.checkpoint_path, asdict(self.cfg))
+        if state is None:
             return False
-        state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
-        if not same_run(state["config"], asdict(self.cfg)):
-            raise ValueError(f"{self.checkpoint_path} was trained with another configuration; use --fresh")
         self.nets.load_state_dict(state["nets"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.step, self.elapsed, self.history = state["step"], state["elapsed"], state["history"]
         self.metrics = state["metrics"]
-        torch.set_rng_state(state["rng"])
         log.info("resumed %s at step %d", self.cfg.name, self.step)
         return True
 

@@ -25,12 +25,11 @@ from torch import nn
 from tqdm import tqdm
 
 from . import captions as cap
-from .cyclegan import same_run
+from .cyclegan import read_checkpoint, write_checkpoint
 from .data import load_split, to_tensor
 from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, sha256, write_manifest
 from .figures import save_grid, save_loss_curves
 from .losses import LOSSES, class_loss
-from .trainer import library_versions
 
 log = logging.getLogger(__name__)
 N_LEVELS = 3
@@ -212,7 +211,6 @@ class StackGAN:
         return self.run_dir / "checkpoint.pt"
 
     def save(self) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         assert self.terciles is not None
         state = {
             "config": asdict(self.cfg),
@@ -225,24 +223,17 @@ class StackGAN:
             "step": self.step,
             "elapsed": self.elapsed,
             "history": self.history,
-            "rng": torch.get_rng_state(),
-            "versions": library_versions(),
         }
-        tmp = self.checkpoint_path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(self.checkpoint_path)
+        write_checkpoint(self.checkpoint_path, state)
 
     def resume(self) -> bool:
-        if not self.checkpoint_path.exists():
+        state = read_checkpoint(self.checkpoint_path, asdict(self.cfg))
+        if state is None:
             return False
-        state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
-        if not same_run(state["config"], asdict(self.cfg)):
-            raise ValueError(f"{self.checkpoint_path} was trained with another configuration; use --fresh")
         for key in ("g", "d1", "d2", "opt_g", "opt_d"):
             getattr(self, key).load_state_dict(state[key])
         self.terciles = cap.Terciles(state["terciles"])
         self.step, self.elapsed, self.history = state["step"], state["elapsed"], state["history"]
-        torch.set_rng_state(state["rng"])
         log.info("resumed %s at step %d", self.cfg.name, self.step)
         return True
 
