@@ -71,6 +71,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--continuous", type=float, nargs="+")
     s.add_argument("--sweep", type=sweep, help="CODE=V1,V2,... e.g. continuous:0=-1,0,1")
     s.add_argument("--columns", type=int)
+    s = sampling("translate", "translate a PNG, or a test image picked by a seed (translator models)")
+    s.add_argument("--direction", default="a2b")
+    s.add_argument("--image", type=Path, help="a PNG of the model's size")
+    s.add_argument("--seed", type=int)
+    s = sampling("text", "images of a caption (text-to-image models)")
+    s.add_argument("text")
+    s.add_argument("--seed", type=int)
+    s.add_argument("-n", type=int, default=1)
+    s.add_argument("--columns", type=int)
     return p
 
 
@@ -86,6 +95,11 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
         )
     if args.command == "arithmetic":
         return client.arithmetic(args.term, args.model, args.label, fmt)
+    if args.command == "translate":
+        image = args.image.read_bytes() if args.image else None
+        return client.translate(args.model, args.direction, image, args.seed, fmt)
+    if args.command == "text":
+        return client.text2image(args.text, args.model, args.n, args.seed, fmt, args.columns)
     return client.infogan(args.model, args.seed, args.categorical, args.continuous, args.sweep, fmt, args.columns)
 
 

@@ -6,6 +6,7 @@ return PNG bytes for `format="png"` and the decoded JSON for `format="json"`.
 
 from __future__ import annotations
 
+import base64
 import os
 from typing import Any, Literal, TypedDict
 
@@ -32,6 +33,13 @@ class GanError(Exception):
 def _body(**fields: Any) -> dict[str, Any]:
     """The request body without the fields left at None, so the server applies its defaults."""
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def _translate_body(
+    model: str | None, direction: str, image: bytes | None, seed: int | None, format: Format
+) -> dict[str, Any]:
+    encoded = base64.b64encode(image).decode("ascii") if image is not None else None
+    return _body(model=model, direction=direction, image=encoded, seed=seed, format=format)
 
 
 def _result(response: httpx.Response, fmt: Format) -> bytes | dict[str, Any]:
@@ -137,6 +145,29 @@ class GanClient:
         )
         return self._post("/infogan", body)
 
+    def translate(
+        self,
+        model: str | None = None,
+        direction: str = "a2b",
+        image: bytes | None = None,
+        seed: int | None = None,
+        format: Format = "png",
+    ) -> bytes | dict[str, Any]:
+        """A PNG (`image`, raw bytes) or the bank image a `seed` picks, translated (translator models)."""
+        return self._post("/translate", _translate_body(model, direction, image, seed, format))
+
+    def text2image(
+        self,
+        text: str,
+        model: str | None = None,
+        n: int = 1,
+        seed: int | None = None,
+        format: Format = "png",
+        columns: int | None = None,
+    ) -> bytes | dict[str, Any]:
+        """Images of a caption (text-to-image models); json reports the words the vocabulary lacks."""
+        return self._post("/text2image", _body(model=model, text=text, n=n, seed=seed, format=format, columns=columns))
+
 
 class AsyncGanClient:
     """The same calls for asyncio: `await AsyncGanClient().generate(...)`."""
@@ -227,3 +258,25 @@ class AsyncGanClient:
             columns=columns,
         )
         return await self._post("/infogan", body)
+
+    async def translate(
+        self,
+        model: str | None = None,
+        direction: str = "a2b",
+        image: bytes | None = None,
+        seed: int | None = None,
+        format: Format = "png",
+    ) -> bytes | dict[str, Any]:
+        return await self._post("/translate", _translate_body(model, direction, image, seed, format))
+
+    async def text2image(
+        self,
+        text: str,
+        model: str | None = None,
+        n: int = 1,
+        seed: int | None = None,
+        format: Format = "png",
+        columns: int | None = None,
+    ) -> bytes | dict[str, Any]:
+        body = _body(model=model, text=text, n=n, seed=seed, format=format, columns=columns)
+        return await self._post("/text2image", body)

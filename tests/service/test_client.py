@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import subprocess
 import sys
@@ -91,3 +92,25 @@ def test_cli_shows_server_errors(server):
         "5:1:3",
     )
     assert arith.returncode == 1 and b"422" in arith.stderr
+
+
+def test_translate_and_text2image(gan, client, server, tmp_path):
+    translator, text = server.find("translator")["name"], server.find("text2image")["name"]
+    pair = gan.translate(model=translator, direction="b2a", seed=4)
+    assert pair == client.post("/translate", json={"model": translator, "direction": "b2a", "seed": 4}).content
+    doc = gan.translate(model=translator, seed=4, format="json")
+    source = base64.b64decode(doc["source"])
+    assert gan.translate(model=translator, image=source, format="json")["translation"] == doc["translation"]
+    body = {"model": text, "text": "a thick two", "seed": 2, "n": 3}
+    assert gan.text2image("a thick two", model=text, n=3, seed=2) == client.post("/text2image", json=body).content
+    assert gan.text2image("a thikc two", model=text, format="json")["unknown_words"] == ["thikc"]
+    (tmp_path / "in.png").write_bytes(source)
+    out = tmp_path / "out.png"
+    url = ["--url", server.url]
+    result = run_cli(*url, "translate", "--model", translator, "--image", str(tmp_path / "in.png"), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == gan.translate(model=translator, image=source)
+    result = run_cli(*url, "text", "a slanted nine", "--model", text, "--seed", "5", "-n", "4", "-o", str(out))
+    assert result.returncode == 0 and out.read_bytes() == gan.text2image("a slanted nine", model=text, n=4, seed=5)
+    bad = run_cli(*url, "text", "hello", "--model", text)
+    assert bad.returncode == 1 and b"422" in bad.stderr and b"vocabulary" in bad.stderr
