@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from service.errors import InputError
 from service.imaging import grid_columns
+from service.pipelines import LoadedTextToImage
 from service.registry import LoadedModel
 from service.schemas import ArithmeticRequest, GenerateRequest, InfoGANRequest, InterpolateRequest, Text2ImageRequest
 from service.settings import Settings
@@ -63,7 +64,7 @@ COUNTERS: dict[type[BaseModel], Callable[[Any], tuple[list[Count], int]]] = {
 }
 
 
-def answer_pixels(images: int, model: LoadedModel, fmt: str, columns: int | None) -> int:
+def answer_pixels(images: int, model: LoadedModel | LoadedTextToImage, fmt: str, columns: int | None) -> int:
     """Pixels of the answer: each image for json, each grid cell for a PNG."""
     cells = images
     if fmt == "png" and images > 1:
@@ -72,7 +73,7 @@ def answer_pixels(images: int, model: LoadedModel, fmt: str, columns: int | None
     return cells * model.manifest.image.height * model.manifest.image.width
 
 
-def check(body: BaseModel, model: LoadedModel, settings: Settings) -> None:
+def check(body: BaseModel, model: LoadedModel | LoadedTextToImage, settings: Settings) -> None:
     """Raise InputError (422) naming the first field past this server's limits."""
     counts, images = COUNTERS[type(body)](body)
     for field, count, limit_name in counts:

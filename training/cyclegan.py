@@ -162,7 +162,8 @@ class CycleGAN:
         d_params = [*self.nets["d_a"].parameters(), *self.nets["d_b"].parameters()]
         self.opt_g = torch.optim.Adam(g_params, cfg.lr, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(d_params, cfg.lr, betas=(0.5, 0.999))
-        self.step, self.elapsed, self.history = 0, 0.0, []
+        self.step, self.elapsed = 0, 0.0
+        self.history: list[dict[str, float]] = []
         self.metrics: dict[str, float] = {}
 
     @property

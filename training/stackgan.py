@@ -203,7 +203,8 @@ class StackGAN:
         self.d2 = Discriminator(28, cfg.c_dim, cfg.width)
         self.opt_g = torch.optim.Adam(self.g.parameters(), cfg.lr, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam([*self.d1.parameters(), *self.d2.parameters()], cfg.lr, betas=(0.5, 0.999))
-        self.step, self.elapsed, self.history = 0, 0.0, []
+        self.step, self.elapsed = 0, 0.0
+        self.history: list[dict[str, float]] = []
         self.terciles: cap.Terciles | None = None
 
     @property

@@ -19,6 +19,9 @@ def model_info(model: LoadedModel | Pipeline) -> ModelInfo:
     m = model.manifest
     return ModelInfo(
         name=m.name,
+        kind="generator",
+        directions=None,
+        text=None,
         variant=m.variant,
         dataset=m.dataset,
         latent_dim=m.latent_dim,
@@ -40,35 +43,39 @@ def pipeline_info(model: Pipeline) -> ModelInfo:
     """A translator or text-to-image model in ModelInfo's terms: no labels or codes; a translator has no
     latent (latent_dim 0) and its `sha256` is that of its first direction's graph."""
     m = model.manifest
-    runners = model.runners()
-    common = {
-        "name": m.name,
-        "kind": m.kind,
-        "variant": m.variant,
-        "dataset": m.dataset,
-        "conditional": False,
-        "num_classes": None,
-        "class_names": None,
-        "codes": None,
-        "label_blend": False,
-        "image": ImageShape(**m.image.model_dump()),
-        "sha256": m.files()[0][1],
-        "provider": model.provider,
-        "batch_shapes": "fixed" if any(r.batch_shapes == "fixed" for r in runners) else "dynamic",
-        "opset": m.opset,
-        "metrics": m.metrics,
-    }
+    directions, text = None, None
     if isinstance(model, LoadedTranslator):
         directions = {
-            k: DirectionInfo(source=d.source, target=d.target, sha256=m.directions[k].sha256, bank_images=len(d.bank))
+            k: DirectionInfo(
+                source=d.source, target=d.target, sha256=model.manifest.directions[k].sha256, bank_images=len(d.bank)
+            )
             for k, d in model.directions.items()
         }
-        return ModelInfo(latent_dim=0, directions=directions, **common)
-    t = model.manifest.text
-    text = TextInfo(
-        vocabulary=t.vocabulary, max_tokens=t.max_tokens, class_words=t.class_words, attributes=t.attributes
+    else:
+        t = model.manifest.text
+        text = TextInfo(
+            vocabulary=t.vocabulary, max_tokens=t.max_tokens, class_words=t.class_words, attributes=t.attributes
+        )
+    return ModelInfo(
+        name=m.name,
+        kind=m.kind,
+        directions=directions,
+        text=text,
+        variant=m.variant,
+        dataset=m.dataset,
+        latent_dim=0 if isinstance(model, LoadedTranslator) else model.manifest.latent_dim,
+        conditional=False,
+        num_classes=None,
+        class_names=None,
+        codes=None,
+        label_blend=False,
+        image=ImageShape(**m.image.model_dump()),
+        sha256=m.files()[0][1],
+        provider=model.provider,
+        batch_shapes="fixed" if any(r.batch_shapes == "fixed" for r in model.runners()) else "dynamic",
+        opset=m.opset,
+        metrics=m.metrics,
     )
-    return ModelInfo(latent_dim=model.manifest.latent_dim, text=text, **common)
 
 
 @router.get("")
