@@ -146,3 +146,39 @@ def test_plan_loads_new_and_changed_models_and_removes_missing_ones(tmp_path: Pa
     assert [m.name for _, m in todo.load] == ["a", "c"] and todo.keep == ["b"] and todo.remove == ["gone"]
     swapped_file = plan({"b": b}, [(tmp_path / "b", b, "f" * 64)])  # same manifest, different bytes on disk
     assert [m.name for _, m in swapped_file.load] == ["b"] and not swapped_file.keep
+
+
+def test_translators_and_text_models_reload_like_generators(tmp_path: Path):
+    """A translator and a text-to-image model are added, kept, refused when a file changes (the previous
+    version keeps serving), and removed (404 afterwards) by /admin/reload."""
+    pipelines = ["mnist-cyclegan", "mnist-stackgan"]
+    if not all((EXPORTED / name / "manifest.json").is_file() for name in pipelines):
+        pytest.skip("the translator and the text-to-image model are not committed")
+    models = tmp_path / "models"
+    write_version(models, "tiny-a", 1)
+    with serving(models, tmp_path / "server.log", admin_keys=ADMIN_KEY) as server:
+        for name in pipelines:
+            shutil.copytree(EXPORTED / name, models / name)
+        report = reload(server)
+        assert sorted(report["added"]) == sorted(pipelines) and not report["failed"]
+        body = {"model": "mnist-cyclegan", "seed": 3}
+        before = httpx.post(f"{server.url}/translate", json=body)
+        assert before.status_code == 200
+        assert reload(server)["unchanged"] == ["tiny-a", *sorted(pipelines)]
+        bank = models / "mnist-cyclegan" / "bank_a.npy"
+        bank.write_bytes(bank.read_bytes()[:-1] + b"\x01")  # one pixel changed, manifest not updated
+        report = reload(server)
+        assert (
+            "bank_sha256" in report["failed"]["mnist-cyclegan"]
+            and "previous version" in report["failed"]["mnist-cyclegan"]
+        )
+        assert httpx.post(f"{server.url}/translate", json=body).content == before.content
+        shutil.rmtree(models / "mnist-cyclegan")
+        shutil.rmtree(models / "mnist-stackgan")
+        report = reload(server)
+        assert sorted(report["removed"]) == sorted(pipelines)
+        assert httpx.post(f"{server.url}/translate", json=body).status_code == 404
+        assert (
+            httpx.post(f"{server.url}/text2image", json={"model": "mnist-stackgan", "text": "a one"}).status_code == 404
+        )
+        assert httpx.get(f"{server.url}/models").json()["models"][0]["name"] == "tiny-a"
