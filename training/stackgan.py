@@ -66,8 +66,13 @@ class TextEncoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         mask = (tokens != cap.PAD).float().unsqueeze(-1)
-        mean = (self.embed(tokens) * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.mlp(mean)
+        words = self.embed(tokens) * mask
+        # Token by token, not .sum(1): ONNX Runtime's ReduceSum orders its additions by batch size, which made
+        # a caption's image depend (in the last bits) on the batch it was drawn in.
+        total, count = words[:, 0], mask[:, 0]
+        for t in range(1, tokens.shape[1]):
+            total, count = total + words[:, t], count + mask[:, t]
+        return self.mlp(total / count.clamp(min=1.0))
 
 
 class ConditioningAugmentation(nn.Module):
