@@ -72,13 +72,7 @@ def decode_png(data: bytes, height: int, width: int, field_name: str = "image") 
     if not data.startswith(PNG_SIGNATURE):
         raise InputError(field_name, "not a PNG file (the PNG signature is missing)")
     try:
-        img_or_bomb = Image.open(io.BytesIO(data), formats=["PNG"])
-    except Image.DecompressionBombError:  # Pillow refuses headers past 2 × MAX_IMAGE_PIXELS before we can look
-        raise InputError(field_name, f"the image is far larger than {width}×{height}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InputError(field_name, "the PNG cannot be decoded (truncated or corrupt)") from None
-    try:
-        with img_or_bomb as img:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
             if img.size != (width, height):
                 got = f"{img.width}×{img.height}"
                 raise InputError(field_name, f"the image is {got}; this model takes {width}×{height}")
@@ -86,6 +80,8 @@ def decode_png(data: bytes, height: int, width: int, field_name: str = "image") 
                 raise InputError(field_name, f"PNG mode {img.mode!r} is not supported; send 8-bit grey or RGB")
             img.load()
             grey = img.convert("L")
+    except Image.DecompressionBombError:  # Pillow refuses such a header in open(), before the size check above
+        raise InputError(field_name, f"the image is far larger than {width}×{height}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InputError(field_name, "the PNG cannot be decoded (truncated or corrupt)") from None
     return np.asarray(grey, dtype=np.uint8)
