@@ -62,16 +62,17 @@ def recalibrate_batchnorm(g: Generator, batches: int = 40, batch_size: int = 256
     """Re-estimate batch-norm statistics for the averaged weights, which never ran a training batch.
 
     Deterministic (fixed seeds), so the same checkpoint always exports the same bytes. Virtual batch norm
-    keeps the reference-batch statistics it was trained with.
+    takes the statistics of its fixed reference batch under these weights: one pass, copied exactly.
     """
-    norms = [m for m in g.modules() if type(m) is nn.BatchNorm2d]
-    if g.cfg.g_norm == "virtual" or not norms:
+    norms = [m for m in g.modules() if type(m) is nn.BatchNorm2d]  # VirtualBatchNorm keeps one inside
+    if not norms:
         return
+    virtual = g.cfg.g_norm == "virtual"
     for m in norms:
         m.reset_running_stats()
-        m.momentum = None  # cumulative average over all batches below
+        m.momentum = 1.0 if virtual else None  # None: cumulative average over all batches below
     g.train()
-    for i in range(batches):
+    for i in range(1 if virtual else batches):
         g(**{k: torch.from_numpy(v) for k, v in onnx_inputs(g, batch_size, seed=1000 + i).items()})
     g.eval()
 
