@@ -20,7 +20,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .data import load_split, to_tensor
-from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, sha256, write_manifest
+from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, run_record, sha256, write_manifest
 from .figures import save_grid, save_loss_curves
 from .losses import LOSSES
 from .trainer import library_versions
@@ -322,15 +322,7 @@ def export(checkpoint: Path, data_dir: Path, out_dir: Path) -> dict:
         "inputs": [{"name": "source", "dtype": "float32", "shape": ["N", 1, 28, 28]}],
         "outputs": [{"name": "image", "dtype": "float32", "shape": ["N", 1, 28, 28]}],
         "opset": OPSET,
-        "training": {
-            "steps": state["step"],
-            "epochs": round(state["step"] * cfg.batch_size / EPOCH_IMAGES, 3),
-            "batch_size": cfg.batch_size,
-            "seed": cfg.seed,
-            "wall_time_s": round(state["elapsed"], 1),
-            "versions": state["versions"],
-            "config": state["config"],
-        },
+        "training": run_record(state, cfg.batch_size, cfg.seed, EPOCH_IMAGES),
         "metrics": metrics,
     }
     write_manifest(folder, manifest)

@@ -203,5 +203,18 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     return manifest
 
 
+def run_record(state: dict, batch_size: int, seed: int, epoch_images: int) -> dict:
+    """The manifest's `training` record of a CycleGAN or StackGAN run, from its checkpoint."""
+    return {
+        "steps": state["step"],
+        "epochs": round(state["step"] * batch_size / epoch_images, 3),
+        "batch_size": batch_size,
+        "seed": seed,
+        "wall_time_s": round(state["elapsed"], 1),
+        "versions": state["versions"],
+        "config": state["config"],
+    }
+
+
 def write_manifest(folder: Path, manifest: dict) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from . import captions as cap
 from .cyclegan import read_checkpoint, write_checkpoint
 from .data import load_split, to_tensor
-from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, sha256, write_manifest
+from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, run_record, sha256, write_manifest
 from .figures import save_grid, save_loss_curves
 from .losses import LOSSES, class_loss
 
@@ -435,16 +435,7 @@ def export(checkpoint: Path, out_dir: Path) -> dict:
         "sha256": sha256(path),
         "opset": OPSET,
         "parity_max_abs_diff": parity,
-        "training": {
-            "steps": state["step"],
-            "epochs": round(state["step"] * cfg.batch_size / EPOCH_IMAGES, 3),
-            "batch_size": cfg.batch_size,
-            "seed": cfg.seed,
-            "wall_time_s": round(state["elapsed"], 1),
-            "versions": state["versions"],
-            "config": state["config"],
-            "attribute_terciles": terciles.edges,
-        },
+        "training": run_record(state, cfg.batch_size, cfg.seed, EPOCH_IMAGES) | {"attribute_terciles": terciles.edges},
         "metrics": metrics,
     }
     write_manifest(folder, manifest)
