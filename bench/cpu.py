@@ -92,10 +92,7 @@ def main() -> None:
     levels = [int(c) for c in args.concurrency.split(",")]
     with tempfile.TemporaryDirectory(prefix="gan-cpu-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
-        served = workdir / "models"
-        served.mkdir()
-        (served / plan.model).symlink_to(plan.model_dir, target_is_directory=True)
-        specs = server_specs(plan, served)
+        specs = server_specs(plan, workdir)
         servers: dict[str, RunningServer] = {}
         for name in args.servers.split(","):
             servers[name] = stack.enter_context(running(specs[name], workdir))

@@ -71,10 +71,7 @@ def main() -> int:
     collapsed = args.out / f"{args.server}-n{args.n}-c{args.concurrency}.txt"
     with tempfile.TemporaryDirectory(prefix="gan-profile-") as tmp:
         workdir = Path(tmp)
-        served = workdir / "models"
-        served.mkdir()
-        (served / plan.model).symlink_to(plan.model_dir, target_is_directory=True)
-        spec = server_specs(plan, served)[args.server]
+        spec = server_specs(plan, workdir)[args.server]
         with running(spec, workdir) as server:
             cmd = ["py-spy", "record", "--pid", str(server.proc.pid), "--rate", str(args.rate), "--format", "raw"]
             cmd += ["--output", str(collapsed), "--duration", str(int(args.seconds)), "--threads"]

@@ -65,8 +65,11 @@ def points(server: str) -> list[dict[str, int]]:
     return single if server == "noop" else single + bulk
 
 
-def server_specs(plan: Plan, served_dir: Path) -> dict[str, ServerSpec]:
-    """Every contender. The service gets a models folder holding only the benchmarked model."""
+def server_specs(plan: Plan, workdir: Path) -> dict[str, ServerSpec]:
+    """Every contender. The service gets a models folder, made in `workdir`, holding only the benchmarked model."""
+    served_dir = workdir / "models"
+    served_dir.mkdir()
+    (served_dir / plan.model).symlink_to(plan.model_dir, target_is_directory=True)
     service_env = {
         "GAN_HOST": "127.0.0.1",
         "GAN_PORT": "{port}",
@@ -197,10 +200,7 @@ def run(plan: Plan) -> dict[str, Any]:
     raw_before = run_raw(plan)
     with tempfile.TemporaryDirectory(prefix="gan-bench-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
-        served = workdir / "models"
-        served.mkdir()
-        (served / plan.model).symlink_to(plan.model_dir, target_is_directory=True)
-        specs = server_specs(plan, served)
+        specs = server_specs(plan, workdir)
         servers: dict[str, RunningServer] = {}
         for name in plan.servers:
             log.info("%s: starting", specs[name].label)
