@@ -21,7 +21,7 @@ from service import sampling, text
 from service.batcher import Inputs
 from service.errors import InputError
 from service.manifest import AnyManifest, TensorSpec, TextToImageManifest, TranslatorManifest, file_sha256
-from service.registry import ModelLoadError, check_signature, create_session, outputs_batch_invariant
+from service.registry import ModelLoadError, check_signature, open_verified, outputs_batch_invariant
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -182,17 +182,7 @@ Pipeline = LoadedTranslator | LoadedTextToImage
 
 def _runner(name: str, path: Path, digest: str, manifest: AnyManifest, settings: Settings, joined: bool) -> Runner:
     """Verify and open one ONNX file, check its inputs, and pick dynamic or fixed batches as generators do."""
-    if not path.is_file():
-        raise ModelLoadError(f"{path} is missing")
-    got = file_sha256(path)
-    if got != digest:
-        raise ModelLoadError(f"sha256 of {path.name} is {got}, manifest says {digest}")
-    try:
-        session, provider = create_session(path, settings)
-    except ModelLoadError:
-        raise
-    except Exception as exc:
-        raise ModelLoadError(f"ONNX Runtime cannot load {path.name}: {exc}") from exc
+    session, provider = open_verified(path, digest, settings)
     check_signature(session, manifest)
     return Runner(name, session, provider, _Signature(list(manifest.inputs)), joined)
 

@@ -253,21 +253,25 @@ def outputs_batch_invariant(run: Callable[[Inputs], np.ndarray], feeds: Inputs) 
     return np.array_equal(together, np.concatenate(alone)) and np.array_equal(shifted, together[1:])
 
 
-def load_model(folder: Path, manifest: Manifest, settings: Settings) -> LoadedModel:
-    """Verify, open and warm up one model; raises ModelLoadError with the reason it can't be served."""
-    started = time.perf_counter()
-    path = folder / manifest.file
+def open_verified(path: Path, digest: str, settings: Settings) -> tuple[ort.InferenceSession, str]:
+    """The session of an ONNX file whose sha256 matches its manifest; ModelLoadError says why not."""
     if not path.is_file():
         raise ModelLoadError(f"{path} is missing")
-    digest = file_sha256(path)
-    if digest != manifest.sha256:
-        raise ModelLoadError(f"sha256 of {path.name} is {digest}, manifest says {manifest.sha256}")
+    got = file_sha256(path)
+    if got != digest:
+        raise ModelLoadError(f"sha256 of {path.name} is {got}, manifest says {digest}")
     try:
-        session, provider = create_session(path, settings)
+        return create_session(path, settings)
     except ModelLoadError:
         raise
     except Exception as exc:
         raise ModelLoadError(f"ONNX Runtime cannot load {path.name}: {exc}") from exc
+
+
+def load_model(folder: Path, manifest: Manifest, settings: Settings) -> LoadedModel:
+    """Verify, open and warm up one model; raises ModelLoadError with the reason it can't be served."""
+    started = time.perf_counter()
+    session, provider = open_verified(folder / manifest.file, manifest.sha256, settings)
     check_signature(session, manifest)
     model = LoadedModel(manifest, session, provider)
     try:
