@@ -20,8 +20,9 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.types import ASGIApp, HTTPExceptionHandler, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, HTTPExceptionHandler, Receive, Scope, Send
 
+from service.middleware import replay_first
 from service.routes.generate import generate, router
 from service.schemas import GenerateRequest
 
@@ -45,12 +46,12 @@ class GenerateFastPath:
             return
         message = await receive()  # the body limit middleware replays the whole body in one message
         if message["type"] != "http.request" or message.get("more_body", False):
-            await self.app(scope, _replay(message, receive), send)
+            await self.app(scope, replay_first(message, receive), send)
             return
         try:
             body = GenerateRequest.model_validate_json(message.get("body", b""))
         except ValidationError:
-            await self.app(scope, _replay(message, receive), send)  # FastAPI words the 422
+            await self.app(scope, replay_first(message, receive), send)  # FastAPI words the 422
             return
         scope["route"] = ROUTE  # as FastAPI's router sets it: the metrics label requests by its path
         request = Request(scope, receive, send)
@@ -70,17 +71,3 @@ class GenerateFastPath:
         handlers: dict[Any, HTTPExceptionHandler] = self.fastapi_app.exception_handlers
         classes = itertools.takewhile(lambda cls: cls is not Exception, type(exc).__mro__)
         return next((handlers[cls] for cls in classes if cls in handlers), None)
-
-
-def _replay(message: Message, receive: Receive) -> Receive:
-    """`receive` giving `message` first, then whatever the server sends."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return message
-
-    return replay

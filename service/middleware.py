@@ -62,16 +62,8 @@ class BodyLimitMiddleware:
         if not complete:
             await send_json(send, 413, f"request body over {self.limit} bytes")
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-        await self.app(scope, replay, send)
+        body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, replay_first(body, receive), send)
 
     async def _read(self, receive: Receive, chunks: list[bytes]) -> bool | None:
         """Append body chunks; True when complete, False past the limit, None when the client left."""
@@ -132,3 +124,17 @@ class ObservabilityMiddleware:
                         "client": f"{client[0]}:{client[1]}" if client else None,
                     },
                 )
+
+
+def replay_first(message: Message, receive: Receive) -> Receive:
+    """`receive` giving `message` first, then whatever the server sends."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return message
+
+    return replay
