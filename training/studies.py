@@ -57,7 +57,7 @@ def write_studies_doc(results: dict[str, dict], out: Path, samples: int) -> None
         f"Written by `python -m training studies`: MNIST, {epochs} each, seed 0, batch 64, FID on",
         f"{samples:,} samples in the evaluation classifier's feature space (see MODELS.md; floor "
         f"{results['dcgan']['fid_floor']:.2f}). One seed and a short budget: read differences of a few percent as",
-        "noise, and the committed models (MODELS.md, 5 to 14 epochs) for what longer training reaches.",
+        "noise, and the committed models (MODELS.md, 5 to 19 epochs) for what longer training reaches.",
         "",
         "## Improved-training techniques (Salimans et al. 2016), each alone on DCGAN",
         "",
