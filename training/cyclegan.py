@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
 from .data import load_split, to_tensor
 from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, run_record, sha256, write_manifest
-from .figures import save_grid, save_loss_curves
+from .figures import save_grid
 from .losses import LOSSES
-from .trainer import library_versions
+from .steprun import StepRun, train
 
 log = logging.getLogger(__name__)
 DIRECTIONS = ("a2b", "b2a")
@@ -47,31 +45,6 @@ class CycleConfig:
     limit: int | None = None  # train on the first N images of each domain only
     bank_size: int = 256  # test-split source images shipped for "seed" mode
     checkpoint_every: int = 250
-
-
-def same_run(saved: dict, wanted: dict) -> bool:
-    """Whether a checkpoint may be resumed under `wanted`: every setting but the step budget agrees."""
-    return {k: v for k, v in saved.items() if k != "steps"} == {k: v for k, v in wanted.items() if k != "steps"}
-
-
-def write_checkpoint(path: Path, state: dict) -> None:
-    """Save atomically (a killed run never leaves half a checkpoint), adding the RNG state and library versions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state | {"rng": torch.get_rng_state(), "versions": library_versions()}, tmp)
-    tmp.replace(path)
-
-
-def read_checkpoint(path: Path, config: dict) -> dict | None:
-    """The checkpoint to resume (None: there is none), its RNG state restored; ValueError if it was trained under
-    another configuration than `config` (the step budget aside)."""
-    if not path.exists():
-        return None
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if not same_run(state["config"], config):
-        raise ValueError(f"{path} was trained with another configuration; use --fresh")
-    torch.set_rng_state(state["rng"])
-    return state
 
 
 def thicken(x: torch.Tensor) -> torch.Tensor:
@@ -144,11 +117,13 @@ def domains(data_dir: Path, split: str, limit: int | None = None) -> tuple[torch
     return a, thicken(b)
 
 
-class CycleGAN:
-    """Two translators (G: A→B, F: B→A), two discriminators, their optimisers; checkpoint I/O."""
+class CycleGAN(StepRun):
+    """Two translators (G: A→B, F: B→A), two discriminators and their optimisers."""
+
+    saved = ("nets", "opt_g", "opt_d")
 
     def __init__(self, cfg: CycleConfig, run_dir: Path) -> None:
-        self.cfg, self.run_dir = cfg, run_dir
+        super().__init__(cfg, run_dir)
         torch.manual_seed(cfg.seed)
         self.nets = nn.ModuleDict(
             {
@@ -162,38 +137,6 @@ class CycleGAN:
         d_params = [*self.nets["d_a"].parameters(), *self.nets["d_b"].parameters()]
         self.opt_g = torch.optim.Adam(g_params, cfg.lr, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(d_params, cfg.lr, betas=(0.5, 0.999))
-        self.step, self.elapsed = 0, 0.0
-        self.history: list[dict[str, float]] = []
-        self.metrics: dict[str, float] = {}
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.run_dir / "checkpoint.pt"
-
-    def save(self) -> None:
-        state = {
-            "config": asdict(self.cfg),
-            "nets": self.nets.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "step": self.step,
-            "elapsed": self.elapsed,
-            "history": self.history,
-            "metrics": self.metrics,
-        }
-        write_checkpoint(self.checkpoint_path, state)
-
-    def resume(self) -> bool:
-        state = read_checkpoint(self.checkpoint_path, asdict(self.cfg))
-        if state is None:
-            return False
-        self.nets.load_state_dict(state["nets"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.step, self.elapsed, self.history = state["step"], state["elapsed"], state["history"]
-        self.metrics = state["metrics"]
-        log.info("resumed %s at step %d", self.cfg.name, self.step)
-        return True
 
     def train_step(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
         """One generator update of both directions, then one update of both discriminators."""
@@ -220,18 +163,12 @@ class CycleGAN:
         for _ in range(self.step):  # the index stream continues where a resumed run stopped
             rng.integers(len(a), size=cfg.batch_size), rng.integers(len(b), size=cfg.batch_size)
         self.nets.train()
-        bar = tqdm(range(self.step, cfg.steps), desc=cfg.name, initial=self.step, total=cfg.steps)
-        started = time.perf_counter() - self.elapsed
-        for _ in bar:
+
+        def step() -> dict[str, float]:
             ia, ib = rng.integers(len(a), size=cfg.batch_size), rng.integers(len(b), size=cfg.batch_size)
-            losses = self.train_step(a[ia], b[ib])
-            self.step += 1
-            if self.step % 50 == 0:
-                self.history.append({"step": self.step, **losses})
-                bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
-            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
-                self.elapsed = time.perf_counter() - started
-                self.save()
+            return self.train_step(a[ia], b[ib])
+
+        self.run_steps(step)
         self.nets.eval()
 
 
@@ -333,9 +270,5 @@ def export(checkpoint: Path, data_dir: Path, out_dir: Path) -> dict:
 def train_and_export(data_dir: Path, runs_dir: Path, models_dir: Path, overrides: dict, fresh: bool = False) -> dict:
     """The CLI's `cyclegan` command: train (resuming unless `fresh`), plot the losses, export; returns the manifest."""
     cfg = CycleConfig(**overrides)
-    model = CycleGAN(cfg, runs_dir / cfg.name)
-    if not fresh:
-        model.resume()
-    model.fit(data_dir)
-    save_loss_curves(model.history, Path("docs/curves") / f"{cfg.name}.png", cfg.name)
+    model = train(CycleGAN(cfg, runs_dir / cfg.name), data_dir, fresh)
     return export(model.checkpoint_path, data_dir, models_dir)

@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
 from . import captions as cap
-from .cyclegan import read_checkpoint, write_checkpoint
 from .data import load_split, to_tensor
 from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, run_record, sha256, write_manifest
-from .figures import save_grid, save_loss_curves
+from .figures import save_grid
 from .losses import LOSSES, class_loss
+from .steprun import StepRun, train
 
 log = logging.getLogger(__name__)
 N_LEVELS = 3
@@ -197,51 +195,27 @@ def build_tokens(
     return tokens, keep
 
 
-class StackGAN:
-    """Generator graph, two discriminators, optimisers; checkpoint I/O as in cyclegan.py."""
+class StackGAN(StepRun):
+    """Generator graph, two discriminators and their optimisers; the caption terciles go with the checkpoint."""
+
+    saved = ("g", "d1", "d2", "opt_g", "opt_d")
 
     def __init__(self, cfg: StackConfig, run_dir: Path) -> None:
-        self.cfg, self.run_dir = cfg, run_dir
+        super().__init__(cfg, run_dir)
         torch.manual_seed(cfg.seed)
         self.g = TextToImage(cfg)
         self.d1 = Discriminator(14, cfg.c_dim, cfg.width)
         self.d2 = Discriminator(28, cfg.c_dim, cfg.width)
         self.opt_g = torch.optim.Adam(self.g.parameters(), cfg.lr, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam([*self.d1.parameters(), *self.d2.parameters()], cfg.lr, betas=(0.5, 0.999))
-        self.step, self.elapsed = 0, 0.0
-        self.history: list[dict[str, float]] = []
         self.terciles: cap.Terciles | None = None
 
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.run_dir / "checkpoint.pt"
-
-    def save(self) -> None:
+    def extra_state(self) -> dict:
         assert self.terciles is not None
-        state = {
-            "config": asdict(self.cfg),
-            "g": self.g.state_dict(),
-            "d1": self.d1.state_dict(),
-            "d2": self.d2.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "terciles": self.terciles.edges,
-            "step": self.step,
-            "elapsed": self.elapsed,
-            "history": self.history,
-        }
-        write_checkpoint(self.checkpoint_path, state)
+        return {"terciles": self.terciles.edges}
 
-    def resume(self) -> bool:
-        state = read_checkpoint(self.checkpoint_path, asdict(self.cfg))
-        if state is None:
-            return False
-        for key in ("g", "d1", "d2", "opt_g", "opt_d"):
-            getattr(self, key).load_state_dict(state[key])
+    def load_extra(self, state: dict) -> None:
         self.terciles = cap.Terciles(state["terciles"])
-        self.step, self.elapsed, self.history = state["step"], state["elapsed"], state["history"]
-        log.info("resumed %s at step %d", self.cfg.name, self.step)
-        return True
 
     def aux(
         self, out: dict[str, torch.Tensor], labels: torch.Tensor, levels: torch.Tensor, keep: torch.Tensor
@@ -300,25 +274,19 @@ class StackGAN:
         level_arr = np.stack([levels[a] for a in cap.ATTRIBUTES], 1)
         rng = np.random.default_rng((cfg.seed, self.step))  # a resumed run draws fresh batches, still seeded
         self.g.train()
-        bar = tqdm(range(self.step, cfg.steps), desc=cfg.name, initial=self.step, total=cfg.steps)
-        started = time.perf_counter() - self.elapsed
-        for _ in bar:
+
+        def step() -> dict[str, float]:
             idx = rng.integers(len(x), size=cfg.batch_size)
             tokens, keep = build_tokens(y_np[idx], {a: levels[a][idx] for a in cap.ATTRIBUTES}, rng, cfg.drop_word)
-            losses = self.train_step(
+            return self.train_step(
                 x[idx],
                 torch.from_numpy(tokens),
                 torch.from_numpy(y_np[idx]),
                 torch.from_numpy(level_arr[idx]),
                 torch.from_numpy(keep.astype(np.float32)),
             )
-            self.step += 1
-            if self.step % 50 == 0:
-                self.history.append({"step": self.step, **losses})
-                bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
-            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
-                self.elapsed = time.perf_counter() - started
-                self.save()
+
+        self.run_steps(step)
         self.g.eval()
 
 
@@ -446,9 +414,5 @@ def export(checkpoint: Path, out_dir: Path) -> dict:
 def train_and_export(data_dir: Path, runs_dir: Path, models_dir: Path, overrides: dict, fresh: bool = False) -> dict:
     """The CLI's `stackgan` command: train (resuming unless `fresh`), plot the losses, export; returns the manifest."""
     cfg = StackConfig(**overrides)
-    model = StackGAN(cfg, runs_dir / cfg.name)
-    if not fresh:
-        model.resume()
-    model.fit(data_dir)
-    save_loss_curves(model.history, Path("docs/curves") / f"{cfg.name}.png", cfg.name)
+    model = train(StackGAN(cfg, runs_dir / cfg.name), data_dir, fresh)
     return export(model.checkpoint_path, models_dir)

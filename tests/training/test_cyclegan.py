@@ -11,6 +11,7 @@ from service.manifest import TranslatorManifest, file_sha256, load_any_manifest
 from service.pipelines import load_pipeline, to_model_range
 from service.settings import Settings
 from training import cyclegan
+from training.steprun import same_run
 
 
 def test_thicken_is_a_3x3_grey_dilation():
@@ -45,7 +46,7 @@ def test_trains_resumes_and_refuses_another_config(tmp_path, data_dir):
     assert longer.step == 3
     with pytest.raises(ValueError, match="another configuration"):
         cyclegan.CycleGAN(replace(cfg, width=16), tmp_path / "run").resume()
-    assert not cyclegan.same_run(asdict(cfg), asdict(replace(cfg, lambda_cycle=1.0)))
+    assert not same_run(asdict(cfg), asdict(replace(cfg, lambda_cycle=1.0)))
 
 
 def test_export_has_parity_and_the_service_serves_it(tmp_path, data_dir):

@@ -1,0 +1,112 @@
+"""A run counted in generator steps, with checkpoints: the bookkeeping CycleGAN and StackGAN share.
+
+The GAN variants count epochs and have their own Trainer; these two systems draw random batches for a
+fixed number of steps. A subclass builds its networks, names them in `saved` and supplies one step at a
+time to `run_steps`; this base saves, resumes, logs the losses and checkpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from .figures import save_loss_curves
+from .trainer import library_versions
+
+log = logging.getLogger(__name__)
+
+
+def same_run(saved: dict, wanted: dict) -> bool:
+    """Whether a checkpoint may be resumed under `wanted`: every setting but the step budget agrees."""
+    return {k: v for k, v in saved.items() if k != "steps"} == {k: v for k, v in wanted.items() if k != "steps"}
+
+
+class StepRun:
+    """`cfg` is a dataclass with `name`, `steps` and `checkpoint_every`; `saved` names the attributes (modules and
+    optimisers) whose state_dict goes into the checkpoint."""
+
+    saved: tuple[str, ...] = ()
+
+    def __init__(self, cfg: Any, run_dir: Path) -> None:
+        self.cfg, self.run_dir = cfg, run_dir
+        self.step, self.elapsed = 0, 0.0
+        self.history: list[dict[str, float]] = []
+        self.metrics: dict[str, float] = {}
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / "checkpoint.pt"
+
+    def extra_state(self) -> dict:
+        """What a subclass saves besides the state_dicts of `saved`."""
+        return {}
+
+    def load_extra(self, state: dict) -> None:
+        """Restore what `extra_state` saved."""
+
+    def save(self) -> None:
+        """Save atomically (a killed run never leaves half a checkpoint), with the RNG state and library versions."""
+        state = {key: getattr(self, key).state_dict() for key in self.saved} | self.extra_state()
+        state |= {
+            "config": asdict(self.cfg),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "history": self.history,
+            "metrics": self.metrics,
+            "rng": torch.get_rng_state(),
+            "versions": library_versions(),
+        }
+        self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.checkpoint_path)
+
+    def resume(self) -> bool:
+        """Continue from the run folder's checkpoint, if there is one; ValueError if another configuration wrote it."""
+        if not self.checkpoint_path.exists():
+            return False
+        state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+        if not same_run(state["config"], asdict(self.cfg)):
+            raise ValueError(f"{self.checkpoint_path} was trained with another configuration; use --fresh")
+        for key in self.saved:
+            getattr(self, key).load_state_dict(state[key])
+        self.load_extra(state)
+        self.step, self.elapsed, self.history = state["step"], state["elapsed"], state["history"]
+        self.metrics = state.get("metrics", {})
+        torch.set_rng_state(state["rng"])
+        log.info("resumed %s at step %d", self.cfg.name, self.step)
+        return True
+
+    def run_steps(self, train_step: Callable[[], dict[str, float]]) -> None:
+        """Call `train_step` until `cfg.steps`, with a progress bar, a loss point every 50 steps and checkpoints."""
+        cfg = self.cfg
+        bar = tqdm(range(self.step, cfg.steps), desc=cfg.name, initial=self.step, total=cfg.steps)
+        started = time.perf_counter() - self.elapsed
+        for _ in bar:
+            losses = train_step()
+            self.step += 1
+            if self.step % 50 == 0:
+                self.history.append({"step": self.step, **losses})
+                bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
+            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                self.elapsed = time.perf_counter() - started
+                self.save()
+
+    def fit(self, data_dir: Path) -> None:
+        raise NotImplementedError
+
+
+def train(run: StepRun, data_dir: Path, fresh: bool = False) -> StepRun:
+    """Train (resuming unless `fresh`) and plot the losses in docs/curves."""
+    if not fresh:
+        run.resume()
+    run.fit(data_dir)
+    save_loss_curves(run.history, Path("docs/curves") / f"{run.cfg.name}.png", run.cfg.name)
+    return run
