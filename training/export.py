@@ -64,7 +64,7 @@ def recalibrate_batchnorm(g: Generator, batches: int = 40, batch_size: int = 256
     Deterministic (fixed seeds), so the same checkpoint always exports the same bytes. Virtual batch norm
     takes the statistics of its fixed reference batch under these weights: one pass, copied exactly.
     """
-    norms = [m for m in g.modules() if type(m) is nn.BatchNorm2d]  # VirtualBatchNorm keeps one inside
+    norms = [m for m in g.modules() if type(m) in (nn.BatchNorm1d, nn.BatchNorm2d)]  # VirtualBatchNorm keeps one
     if not norms:
         return
     virtual = g.cfg.g_norm == "virtual"

@@ -82,7 +82,7 @@ def info_loss(
     q_cont: torch.Tensor,
     c_cat: torch.Tensor,
     c_cont: torch.Tensor,
-    cont_weight: float = 0.1,
+    cont_weight: float,
 ) -> torch.Tensor:
     """Negative InfoGAN lower bound on I(c; G(z, c)) (Chen 2016), up to constants.
 

@@ -30,6 +30,7 @@ class ModelConfig:
     minibatch_features: int = 0  # > 0: minibatch discrimination (Salimans 2016 §3.2) with this many kernels
     ref_batch: int = 64  # size of VBN's fixed reference batch
     d_fc: int = 0  # conv: a hidden fully connected layer of this width atop D's convolutions (InfoGAN's 1024)
+    g_fc: int = 0  # conv: a hidden fully connected layer of this width before G's first feature map (InfoGAN's)
 
 
 def one_hot(index: torch.Tensor, n: int) -> torch.Tensor:
@@ -91,8 +92,12 @@ class Generator(nn.Module):
             def norm(c: int) -> nn.Module:
                 return VirtualBatchNorm(c, cfg.ref_batch) if cfg.g_norm == "virtual" else nn.BatchNorm2d(c)
 
+            hidden: list[nn.Module] = []
+            if cfg.g_fc:  # lets codes and noise interact before the first feature map
+                hidden = [nn.Linear(n_in, cfg.g_fc, bias=False), nn.BatchNorm1d(cfg.g_fc), nn.ReLU()]
             self.net = nn.Sequential(
-                nn.Linear(n_in, 2 * w * s * s, bias=False),
+                *hidden,
+                nn.Linear(cfg.g_fc or n_in, 2 * w * s * s, bias=False),
                 nn.Unflatten(1, (2 * w, s, s)),
                 norm(2 * w),
                 nn.ReLU(),

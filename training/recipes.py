@@ -28,6 +28,7 @@ EPOCHS = {  # by variant; others default to DEFAULT_EPOCHS
     "infogan": 8,  # code purity 64% at 5 epochs, 67% at 8 (FID 27.6 → 15.3)
     "vanilla": 10,  # the MLP: cheap per step, but its steps are overhead-bound on a CPU
     "wgan": 8,  # five critic steps per generator step: cheap generator, more data passes
+    "sgan": 10,  # the non-saturating generator is DCGAN's, which needed 12 (FID 374 at 5 epochs)
     "wgan-gp": 14,  # five critic steps per G step: 6 epochs are only 1,124 G steps (FID 583, strokes, not digits)
 }
 MODEL_EPOCHS = {"fashion-wgan-gp": 19}  # where a dataset needs its own length (FID 392 at 14 epochs, 334 at 19)

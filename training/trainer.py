@@ -126,7 +126,7 @@ class Trainer:
             term = term + v.aux_weight * losses.class_loss(out["class_logits"], inputs["label"])
         if v.codes:
             term = term + v.info_weight * losses.info_loss(
-                out["q_cat"], out["q_cont"], inputs["c_cat"], inputs["c_cont"]
+                out["q_cat"], out["q_cont"], inputs["c_cat"], inputs["c_cont"], v.cont_weight
             )
         return term
 

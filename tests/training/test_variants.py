@@ -96,21 +96,23 @@ def test_recipe_parses_model_names():
         recipe("cifar-dcgan")
 
 
-@pytest.mark.parametrize("g_norm", ["batch", "virtual"])
-def test_recalibrated_generator_serves_what_it_trained_on(g_norm):
+@pytest.mark.parametrize(("g_norm", "g_fc"), [("batch", 0), ("virtual", 0), ("batch", 32)])
+def test_recalibrated_generator_serves_what_it_trained_on(g_norm, g_fc):
     """The averaged generator never ran a batch: after re-estimation its eval-mode output must match the
     batch statistics it was trained with (for VBN: the reference batch's, exactly), not the initial ones."""
     from training.export import recalibrate_batchnorm
     from training.models import Generator, ModelConfig
 
     torch.manual_seed(0)
-    g = Generator(ModelConfig(g_norm=g_norm, ref_batch=8))
+    g = Generator(ModelConfig(g_norm=g_norm, ref_batch=8, g_fc=g_fc))
     for p in g.parameters():  # weights unlike the initial ones, as an EMA generator's are
-        p.data.add_(torch.randn_like(p) * 0.1)
+        p.data.add_(torch.randn_like(p) * 0.3)
     recalibrate_batchnorm(g)
     z = torch.randn(256, 100)
     with torch.no_grad():
         served = g.eval()(z)
         trained = g.train()(z)
-    tolerance = 1e-5 if g_norm == "virtual" else 0.1  # batch norm: 40 batches' average against one batch
-    assert (served - trained).abs().max() < tolerance
+    if g_norm == "virtual":
+        assert (served - trained).abs().max() < 1e-5
+    else:  # 40 batches' average against one batch's statistics
+        assert (served - trained).abs().mean() < 0.05
