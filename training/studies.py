@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .evaluate import evaluate_model
 from .export import export
-from .recipes import ABLATION_EPOCHS
+from .recipes import ABLATION_EPOCHS, COMMITTED, recipe
 from .trainer import TrainConfig, Trainer
 
 ABLATION = ["dcgan", "dcgan-feature-matching", "dcgan-minibatch", "dcgan-historical", "dcgan-smoothing", "dcgan-vbn"]
@@ -55,6 +55,7 @@ def run_studies(data_dir: Path, runs_dir: Path, out: Path, samples: int = 10_000
 
 def write_studies_doc(results: dict[str, dict], out: Path, samples: int) -> None:
     base = results["dcgan"]["fid"]
+    lengths = [recipe(name).epochs for name in COMMITTED]
     epochs = f"{ABLATION_EPOCHS} epoch{'s' if ABLATION_EPOCHS > 1 else ''}"
     lines = [
         "# Studies",
@@ -62,7 +63,8 @@ def write_studies_doc(results: dict[str, dict], out: Path, samples: int) -> None
         f"Written by `python -m training studies`: MNIST, {epochs} each, seed 0, batch 64, FID on",
         f"{samples:,} samples in the evaluation classifier's feature space (see MODELS.md; floor "
         f"{results['dcgan']['fid_floor']:.2f}). One seed and a short budget: read differences of a few percent as",
-        "noise, and the committed models (MODELS.md, 5 to 19 epochs) for what longer training reaches.",
+        f"noise, and the committed models (MODELS.md, {min(lengths)} to {max(lengths)} epochs) for what longer",
+        "training reaches.",
         "",
         "## Improved-training techniques (Salimans et al. 2016), each alone on DCGAN",
         "",
