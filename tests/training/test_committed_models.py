@@ -81,7 +81,9 @@ def test_quality_bar(name):
     assert ms[name]["metrics"][key] >= bar, f"{name}: {key} {ms[name]['metrics'][key]} < {bar}"
 
 
-FID_ABOVE_VANILLA: dict[str, str] = {}  # known gaps, strict like BELOW_BAR
+FID_ABOVE_VANILLA = {  # known gaps, strict like BELOW_BAR
+    "mnist-wgan": "24 epochs are 4,500 generator steps at the paper's lr 5e-5: digit-like strokes, FID 649",
+}
 
 
 def vanilla_of(name: str) -> str:
