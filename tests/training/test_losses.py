@@ -42,8 +42,10 @@ def test_feature_matching_and_info_loss():
     c_cat = torch.tensor([0, 1, 2])
     perfect = torch.nn.functional.one_hot(c_cat, 3).float() * 50
     c_cont = torch.randn(3, 2)
-    assert losses.info_loss(perfect, c_cont, c_cat, c_cont) < 1e-6
-    assert losses.info_loss(-perfect, c_cont, c_cat, c_cont) > 10
+    assert losses.info_loss(perfect, c_cont, c_cat, c_cont, 0.1) < 1e-6
+    assert losses.info_loss(-perfect, c_cont, c_cat, c_cont, 0.1) > 10
+    # each continuous code 1 off: 0.5 · 1² per code, summed over 2 codes, times the weight
+    torch.testing.assert_close(losses.info_loss(perfect, c_cont + 1, c_cat, c_cont, 0.3), torch.tensor(0.3))
 
 
 def test_historical_average():
