@@ -278,7 +278,7 @@ class Trainer:
         self.D.train()
         return correct / len(images)
 
-    # --- checkpoints: the only checkpoint I/O ----------------------------------------------
+    # --- checkpoints: the only place a Trainer reads or writes one ----------------------------
 
     @property
     def checkpoint_path(self) -> Path:
