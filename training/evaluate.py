@@ -290,9 +290,7 @@ def docs_pipelines(manifests: list[dict], rel: Path) -> list[str]:
             "| figure | value |",
             "|---|---|",
             *(
-                f"| {k.replace('_', ' ')} | {v:g} |"
-                if float(v).is_integer()
-                else f"| {k.replace('_', ' ')} | {v:.4f} |"
+                f"| {k.replace('_', ' ')} | {format(v, 'g' if float(v).is_integer() else '.4f')} |"
                 for k, v in metrics.items()
                 if v is not None
             ),

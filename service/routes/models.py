@@ -43,7 +43,7 @@ def pipeline_info(model: Pipeline) -> ModelInfo:
     """A translator or text-to-image model in ModelInfo's terms: no labels or codes; a translator has no
     latent (latent_dim 0) and its `sha256` is that of its first direction's graph."""
     m = model.manifest
-    directions, text = None, None
+    directions, text, latent_dim = None, None, 0
     if isinstance(model, LoadedTranslator):
         directions = {
             k: DirectionInfo(
@@ -56,6 +56,7 @@ def pipeline_info(model: Pipeline) -> ModelInfo:
         text = TextInfo(
             vocabulary=t.vocabulary, max_tokens=t.max_tokens, class_words=t.class_words, attributes=t.attributes
         )
+        latent_dim = model.manifest.latent_dim
     return ModelInfo(
         name=m.name,
         kind=m.kind,
@@ -63,7 +64,7 @@ def pipeline_info(model: Pipeline) -> ModelInfo:
         text=text,
         variant=m.variant,
         dataset=m.dataset,
-        latent_dim=0 if isinstance(model, LoadedTranslator) else model.manifest.latent_dim,
+        latent_dim=latent_dim,
         conditional=False,
         num_classes=None,
         class_names=None,
