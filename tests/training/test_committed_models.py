@@ -66,13 +66,12 @@ BELOW_BAR = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=BELOW_BAR[n], strict=True)) if n in BELOW_BAR else n
-        for n in sorted(QUALITY_BARS)
-    ],
-)
+def tracked(names: list[str], gaps: dict[str, str]) -> list:
+    """names as test parameters, each known gap marked as a strict expected failure with its reason."""
+    return [pytest.param(n, marks=pytest.mark.xfail(reason=gaps[n], strict=True)) if n in gaps else n for n in names]
+
+
+@pytest.mark.parametrize("name", tracked(sorted(QUALITY_BARS), BELOW_BAR))
 def test_quality_bar(name):
     ms = manifests()
     if name not in ms:
@@ -91,13 +90,7 @@ def vanilla_of(name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=FID_ABOVE_VANILLA[n], strict=True))
-        if n in FID_ABOVE_VANILLA
-        else n
-        for n in sorted(f.name for f in FOLDERS if not f.name.endswith("-vanilla"))
-    ],
+    "name", tracked(sorted(f.name for f in FOLDERS if not f.name.endswith("-vanilla")), FID_ABOVE_VANILLA)
 )
 def test_fid_below_the_vanilla_model(name):
     ms = manifests()
