@@ -27,7 +27,7 @@ EPOCHS = {  # by variant; others default to DEFAULT_EPOCHS
     "acgan": 10,  # label accuracy 94.5% at 5 epochs
     "infogan": 8,  # code purity 83% after 2,000 steps, 91% after 3,500, then 90% (4 and 9 share two codes)
     "vanilla": 10,  # the MLP: cheap per step, but its steps are overhead-bound on a CPU
-    "wgan": 36,  # 16,900 G steps: FID 628 after 1,500, 522 after 4,500, 439 at 36 epochs (still above vanilla)
+    "wgan": 56,  # 26,200 G steps: FID 439 at epoch 36, where its two-time-scale phase begins, 395 at 56
     "sgan": 10,  # the non-saturating generator is DCGAN's, which needed 12 (FID 374 at 5 epochs)
     "wgan-gp": 14,  # five critic steps per G step: 6 epochs are only 1,124 G steps (FID 583, strokes, not digits)
 }

@@ -80,6 +80,36 @@ def test_resume_continues_exactly(tmp_path, data_dir):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_a_later_learning_rate_phase_resumes_a_run_trained_before_it(tmp_path, data_dir):
+    """A run resumed under a declaration that adds a phase after the checkpoint ends as if declared so from the start;
+    a phase that would already have begun is a different past, so resuming refuses."""
+    plain = VARIANTS["dcgan"]
+    phased = replace(plain, lr_phases=((1.0, 1e-3, 5e-3),))
+    assert phased.learning_rates(0.9) == (2e-4, 2e-4) and phased.learning_rates(1.0) == (1e-3, 5e-3)
+
+    def run(variant, epochs, folder, resume=False):
+        cfg = TrainConfig(model="p", limit=512, epochs=epochs, data_dir=str(data_dir), runs_dir=str(folder))
+        t = Trainer(cfg, variant)
+        if resume:
+            assert t.resume()
+        t.fit()
+        return t
+
+    whole = run(phased, 2, tmp_path / "a")
+    run(plain, 1, tmp_path / "b")
+    split = run(phased, 2, tmp_path / "b", resume=True)
+    assert [g["lr"] for g in split.opt_g.param_groups + split.opt_d.param_groups] == [1e-3, 5e-3]
+    for a, b in zip(whole.G.state_dict().values(), split.G.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="another variant configuration"):
+        Trainer(
+            TrainConfig(model="p", limit=512, data_dir=str(data_dir), runs_dir=str(tmp_path / "b")),
+            replace(plain, lr_phases=((0.5, 1e-3, 5e-3),)),
+        ).resume()
+    with pytest.raises(ValueError, match="lr_phases must be"):
+        replace(plain, lr_phases=((2.0, 1e-3, 1e-3), (1.0, 1e-3, 1e-3))).validate()
+
+
 def test_validate_names_what_to_change():
     with pytest.raises(ValueError, match="gradient penalty needs d_norm"):
         replace(VARIANTS["dcgan"], gp_weight=10.0).validate()
