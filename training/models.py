@@ -200,8 +200,8 @@ class Discriminator(nn.Module):
             )
             n_feat = 2 * w * s * s
         self.fc = None
+        norm1d = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": lambda c: nn.Identity()}[cfg.d_norm]
         if cfg.d_fc:
-            norm1d = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": lambda c: nn.Identity()}[cfg.d_norm]
             self.fc = nn.Sequential(nn.Linear(n_feat, cfg.d_fc), norm1d(cfg.d_fc), nn.LeakyReLU(0.2))
         n_feat = cfg.d_fc or n_feat
         self.minibatch = MinibatchDiscrimination(n_feat, cfg.minibatch_features) if cfg.minibatch_features else None
@@ -210,8 +210,10 @@ class Discriminator(nn.Module):
         self.adv = None if cfg.d_head == "sgan" else nn.Linear(n_head, 1)
         self.embed = nn.Embedding(k, n_head) if cfg.d_head == "projection" else None
         self.classify = nn.Linear(n_head, k) if cfg.d_head in ("aux", "sgan") else None
-        self.q = (
-            nn.Sequential(nn.Linear(n_head, 128), nn.LeakyReLU(0.2), nn.Linear(128, cfg.n_cat + cfg.n_cont))
+        self.q = (  # the InfoGAN paper's Q: FC128-BN-lReLU-FC
+            nn.Sequential(
+                nn.Linear(n_head, 128), norm1d(128), nn.LeakyReLU(0.2), nn.Linear(128, cfg.n_cat + cfg.n_cont)
+            )
             if cfg.n_cat
             else None
         )

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import distributed, losses
+from . import augment, distributed, losses
 from .data import DATASETS, labelled_subset, load_split, shuffled_batches, to_tensor
 from .models import Discriminator, Generator, ModelConfig
 from .variants import VARIANTS, Variant
@@ -119,14 +119,17 @@ class Trainer:
             inputs["c_cont"] = torch.rand(n, cfg.n_cont, device=self.device) * 2 - 1
         return inputs
 
-    def head_terms(self, out: dict[str, torch.Tensor], inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    def head_terms(
+        self, out: dict[str, torch.Tensor], inputs: dict[str, torch.Tensor], fake: torch.Tensor
+    ) -> torch.Tensor:
         """The auxiliary terms on fake samples shared by both players: ACGAN's class, InfoGAN's codes."""
         v, term = self.variant, torch.zeros((), device=self.device)
         if v.d_head == "aux":
             term = term + v.aux_weight * losses.class_loss(out["class_logits"], inputs["label"])
         if v.codes:
+            q_cat = self.d_net(augment.restyle(fake))["q_cat"] if v.q_restyle else out["q_cat"]
             term = term + v.info_weight * losses.info_loss(
-                out["q_cat"], out["q_cont"], inputs["c_cat"], inputs["c_cont"], v.cont_weight
+                q_cat, out["q_cont"], inputs["c_cat"], inputs["c_cont"], v.cont_weight
             )
         return term
 
@@ -163,7 +166,7 @@ class Trainer:
             sup = losses.class_loss(logits, targets)
             loss = loss + sup
             logs["d_class"] = sup.item()
-        loss = loss + self.head_terms(out_fake, inputs)
+        loss = loss + self.head_terms(out_fake, inputs, fake)
         if v.historical_weight:
             loss = loss + self.historical_term("d", self.D)
         self.opt_d.zero_grad(set_to_none=True)
@@ -182,7 +185,8 @@ class Trainer:
     def g_step(self, real: torch.Tensor) -> dict[str, float]:
         v, pair = self.variant, losses.LOSSES[self.variant.loss]
         inputs = self.sample_inputs(real.shape[0])
-        out = self.d_net(self.g_net(**inputs), inputs.get("label"))
+        fake = self.g_net(**inputs)
+        out = self.d_net(fake, inputs.get("label"))
         if v.feature_matching:
             with torch.no_grad():
                 real_features = self.d_net(real, None)["features"]
@@ -190,7 +194,7 @@ class Trainer:
         else:
             loss = pair.g(out["adv"])
         logs = {"g_adv": loss.item()}
-        extra = self.head_terms(out, inputs)
+        extra = self.head_terms(out, inputs, fake)
         if v.d_head == "aux" or v.codes:
             logs["g_head"] = extra.item()
         loss = loss + extra

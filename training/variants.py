@@ -33,6 +33,7 @@ class Variant:
     aux_weight: float = 1.0  # ACGAN class term
     info_weight: float = 1.0  # InfoGAN λ
     cont_weight: float = 0.1  # InfoGAN: the continuous codes' term relative to the categorical code's
+    q_restyle: bool = False  # InfoGAN: Q reads the categorical code from restyled fakes (see augment.py)
     labels_per_class: int | None = None  # SGAN: labelled examples per class (None: every label)
     # Salimans et al. 2016 improved techniques, as switches.
     feature_matching: bool = False
@@ -54,6 +55,8 @@ class Variant:
             problems.append("a conditional variant needs d_head 'projection' or 'aux'")
         if self.labels_per_class is not None and self.d_head != "sgan":
             problems.append("labels_per_class applies to d_head 'sgan' only")
+        if self.q_restyle and not self.codes:
+            problems.append("q_restyle needs InfoGAN codes")
         if self.arch == "mlp" and (self.virtual_bn or self.minibatch_features or self.codes or self.d_fc or self.g_fc):
             problems.append("virtual_bn, minibatch_features, codes, d_fc and g_fc need arch 'conv'")
         if self.g_fc and self.virtual_bn:
@@ -114,8 +117,10 @@ VARIANTS: dict[str, Variant] = {
         Variant("cgan", conditional=True, d_head="projection"),
         Variant("acgan", conditional=True, d_head="aux"),
         # The paper's MNIST nets: FC layers in D (1024) and G (256 here, for an ONNX under 8 MB). Code purity at 800
-        # steps, seeds 0 and 1: 23% and 19% with neither, 41% with d_fc, 74% and 68% with both.
-        Variant("infogan", codes=(10, 2), latent_dim=62, lr_g=1e-3, d_fc=1024, g_fc=256),
+        # steps, seeds 0 and 1: 23% and 19% with neither, 41% with d_fc, 74% and 68% with both. Without q_restyle
+        # two codes each drew both 4s and 9s, one slanted and thin, one upright and thick (89.5% at 8 epochs), for
+        # every seed, λ, code weight, noise size and batch size tried; with it, 99.3% after 2,000 steps (seed 0).
+        Variant("infogan", codes=(10, 2), latent_dim=62, lr_g=1e-3, d_fc=1024, g_fc=256, q_restyle=True),
         # WGAN: on a CPU, generator steps are what it lacks. FID after 1,500 of them (probes, seed 0): 837 at the
         # paper's lr 5e-5 and 5 critic steps per G step, 669 at lr 2e-4 (5e-4: 672); 2 critic steps: 628, in 40% of
         # the time. Without a norm, clipped layers shrink the signal (FID 1,030 against 837).
