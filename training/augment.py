@@ -1,9 +1,10 @@
 """Random restyling of digit images: slant, size, position and stroke width change, identity stays.
 
-InfoGAN's Q head reads the categorical code from restyled fakes. Left to itself, the code may name a style
-(thin and slanted against thick and upright 4s-and-9s); when style is shuffled before Q looks, only what
-survives restyling (which digit it is) still tells the code apart. The same idea as invariant information
-clustering (Ji 2019), applied to the Q head only. Every operation is differentiable, so G learns through it.
+InfoGAN's Q head reads the categorical code from restyled fakes. Left to itself, a code value may name a style
+(two once split 4s and 9s alike into thin-and-slanted and thick-and-upright); when style is shuffled before Q
+looks, only what survives restyling, which digit it is, still tells the values apart. The idea of invariant
+information clustering (Ji 2019), applied to the Q head only. Every operation is differentiable, so G learns
+through it.
 """
 
 from __future__ import annotations

@@ -117,6 +117,8 @@ def test_validate_names_what_to_change():
         VARIANTS["dcgan"].with_overrides({"lr": 1.0})
     with pytest.raises(ValueError, match="needs conditional=True"):
         replace(VARIANTS["dcgan"], d_head="aux").validate()
+    with pytest.raises(ValueError, match="q_restyle needs InfoGAN codes"):
+        replace(VARIANTS["dcgan"], q_restyle=True).validate()
 
 
 def test_recipe_parses_model_names():
