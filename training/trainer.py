@@ -328,8 +328,7 @@ class Trainer:
             return False
         state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
         stored = asdict(Variant(state["variant"]["name"])) | state["variant"]  # fields added since: defaults
-        epochs = state["iteration"] / self.batches_per_epoch()
-        if acted(stored, epochs) != acted(asdict(self.variant), epochs):
+        if acted(stored, state["epochs"]) != acted(asdict(self.variant), state["epochs"]):
             raise ValueError(f"{self.checkpoint_path} was trained with another variant configuration")
         self.G.load_state_dict(state["generator"])
         self.G_ema.load_state_dict(state["generator_ema"])
