@@ -231,7 +231,7 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
         )
     lines += [
         "",
-        "Train time is wall time on a 2-core CPU machine with one torch thread, shared with other jobs.",
+        "Train time is wall time on a 2-core CPU machine with one or two torch threads, shared with other jobs.",
         "",
         "## Quality bars",
         "",

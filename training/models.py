@@ -30,6 +30,7 @@ class ModelConfig:
     minibatch_features: int = 0  # > 0: minibatch discrimination (Salimans 2016 §3.2) with this many kernels
     ref_batch: int = 64  # size of VBN's fixed reference batch
     d_fc: int = 0  # conv: a hidden fully connected layer of this width atop D's convolutions (InfoGAN's 1024)
+    d_layers: int = 2  # conv: D's strided convolutions; each beyond the second doubles the channels (3×3 kernels)
     g_fc: int = 0  # conv: a hidden fully connected layer of this width before G's first feature map (InfoGAN's)
 
 
@@ -184,21 +185,20 @@ class Discriminator(nn.Module):
             )
             n_feat = w
         else:
-            w, s = cfg.width, cfg.size // 4
             norms = {
                 "batch": lambda c: nn.BatchNorm2d(c),
                 "layer": lambda c: nn.GroupNorm(1, c),
                 "none": lambda c: nn.Identity(),
             }
-            self.trunk = nn.Sequential(
-                nn.Conv2d(cfg.channels, w, 4, 2, 1),
-                nn.LeakyReLU(0.2),
-                nn.Conv2d(w, 2 * w, 4, 2, 1, bias=cfg.d_norm == "none"),
-                norms[cfg.d_norm](2 * w),
-                nn.LeakyReLU(0.2),
-                nn.Flatten(),
-            )
-            n_feat = 2 * w * s * s
+            c, s = cfg.width, cfg.size // 2
+            layers: list[nn.Module] = [nn.Conv2d(cfg.channels, c, 4, 2, 1), nn.LeakyReLU(0.2)]
+            for i in range(1, cfg.d_layers):
+                k = 4 if i == 1 else 3  # 3×3, stride 2, padding 1 halves 7 to 4 (rounding up)
+                layers += [nn.Conv2d(c, 2 * c, k, 2, 1, bias=cfg.d_norm == "none"), norms[cfg.d_norm](2 * c)]
+                layers.append(nn.LeakyReLU(0.2))
+                c, s = 2 * c, (s + 1) // 2
+            self.trunk = nn.Sequential(*layers, nn.Flatten())
+            n_feat = c * s * s
         self.fc = None
         norm1d = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": lambda c: nn.Identity()}[cfg.d_norm]
         if cfg.d_fc:

@@ -212,11 +212,6 @@ class Trainer:
         for e, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
             e.lerp_(p, 1 - decay)
 
-    def set_learning_rates(self, epoch: float) -> None:
-        for opt, lr in zip((self.opt_g, self.opt_d), self.variant.learning_rates(epoch), strict=True):
-            for group in opt.param_groups:
-                group["lr"] = lr
-
     # --- the loop ---------------------------------------------------------------------------
 
     def batches_per_epoch(self) -> int:
@@ -247,7 +242,6 @@ class Trainer:
                     continue  # resumed mid-epoch: these batches were seen before the checkpoint
                 if self.iteration >= total:
                     break
-                self.set_learning_rates(self.iteration / per_epoch)
                 pick = torch.from_numpy(idx).to(self.device)
                 real, labels = self.images[pick], self.labels[pick]
                 logs = self.d_step(real, labels)
@@ -328,7 +322,7 @@ class Trainer:
             return False
         state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
         stored = asdict(Variant(state["variant"]["name"])) | state["variant"]  # fields added since: defaults
-        if acted(stored, state["epochs"]) != acted(asdict(self.variant), state["epochs"]):
+        if any(stored[k] != v for k, v in asdict(self.variant).items()):  # fields removed since mean nothing now
             raise ValueError(f"{self.checkpoint_path} was trained with another variant configuration")
         self.G.load_state_dict(state["generator"])
         self.G_ema.load_state_dict(state["generator_ema"])
@@ -341,12 +335,6 @@ class Trainer:
         torch.set_rng_state(state["rng"])
         log.info("resumed %s at iteration %d", self.cfg.model, self.iteration)
         return True
-
-
-def acted(variant: dict, epochs: float) -> dict:
-    """A variant as far as it has acted after `epochs`: learning-rate phases yet to begin are not in its past,
-    so a run may be resumed under a declaration that only adds a later phase."""
-    return variant | {"lr_phases": tuple(tuple(p) for p in variant["lr_phases"] if p[0] < epochs)}
 
 
 def library_versions() -> dict[str, str]:

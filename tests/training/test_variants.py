@@ -80,34 +80,18 @@ def test_resume_continues_exactly(tmp_path, data_dir):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
-def test_a_later_learning_rate_phase_resumes_a_run_trained_before_it(tmp_path, data_dir):
-    """A run resumed under a declaration that adds a phase after the checkpoint ends as if declared so from the start;
-    a phase that would already have begun is a different past, so resuming refuses."""
-    plain = VARIANTS["dcgan"]
-    phased = replace(plain, lr_phases=((1.0, 1e-3, 5e-3),))
-    assert phased.learning_rates(0.9) == (2e-4, 2e-4) and phased.learning_rates(1.0) == (1e-3, 5e-3)
-
-    def run(variant, epochs, folder, resume=False):
-        cfg = TrainConfig(model="p", limit=512, epochs=epochs, data_dir=str(data_dir), runs_dir=str(folder))
-        t = Trainer(cfg, variant)
-        if resume:
-            assert t.resume()
-        t.fit()
-        return t
-
-    whole = run(phased, 2, tmp_path / "a")
-    run(plain, 1, tmp_path / "b")
-    split = run(phased, 2, tmp_path / "b", resume=True)
-    assert [g["lr"] for g in split.opt_g.param_groups + split.opt_d.param_groups] == [1e-3, 5e-3]
-    for a, b in zip(whole.G.state_dict().values(), split.G.state_dict().values(), strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+def test_resume_refuses_another_declaration_and_reads_older_checkpoints(tmp_path, data_dir):
+    """A checkpoint resumes only under the variant it was trained with; a field added since takes its default
+    and one removed since is not compared, so checkpoints outlive changes to the declaration language."""
+    cfg = TrainConfig(model="v", limit=512, max_steps=1, data_dir=str(data_dir), runs_dir=str(tmp_path))
+    Trainer(cfg).fit()
     with pytest.raises(ValueError, match="another variant configuration"):
-        Trainer(
-            TrainConfig(model="p", limit=512, data_dir=str(data_dir), runs_dir=str(tmp_path / "b")),
-            replace(plain, lr_phases=((0.5, 1e-3, 5e-3),)),
-        ).resume()
-    with pytest.raises(ValueError, match="lr_phases must be"):
-        replace(plain, lr_phases=((2.0, 1e-3, 1e-3), (1.0, 1e-3, 1e-3))).validate()
+        Trainer(cfg, replace(VARIANTS["dcgan"], n_critic=2)).resume()
+    state = torch.load(cfg.run_dir / "checkpoint.pt", weights_only=False)
+    del state["variant"]["d_layers"]
+    state["variant"]["a_removed_field"] = (1, 2)
+    torch.save(state, cfg.run_dir / "checkpoint.pt")
+    assert Trainer(cfg).resume()
 
 
 def test_validate_names_what_to_change():
@@ -119,6 +103,20 @@ def test_validate_names_what_to_change():
         replace(VARIANTS["dcgan"], d_head="aux").validate()
     with pytest.raises(ValueError, match="q_restyle needs InfoGAN codes"):
         replace(VARIANTS["dcgan"], q_restyle=True).validate()
+    with pytest.raises(ValueError, match="d_layers need arch 'conv'"):
+        replace(VARIANTS["vanilla"], d_layers=3).validate()
+
+
+@pytest.mark.parametrize(
+    ("d_layers", "size", "features"), [(2, 28, 128 * 7 * 7), (3, 28, 256 * 4 * 4), (3, 32, 256 * 4 * 4)]
+)
+def test_critic_depth_sets_its_feature_map(d_layers, size, features):
+    """Each convolution beyond the second halves the map, rounding up (7 → 4), and doubles the channels."""
+    from training.models import Discriminator, ModelConfig
+
+    d = Discriminator(ModelConfig(size=size, d_layers=d_layers, d_norm="layer"))
+    out = d(torch.randn(2, 1, size, size))
+    assert out["features"].shape == (2, features) and out["adv"].shape == (2,)
 
 
 def test_recipe_parses_model_names():
