@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import evaluate, export, recipes, trainer
+    from . import distributed, evaluate, export, recipes, trainer
     from .figures import save_loss_curves
 
     models_dir, runs_dir = Path(args.models_dir), Path(args.runs_dir)
@@ -126,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             if args.command == "all":
                 export.export(t.checkpoint_path, models_dir, name)
                 evaluate.evaluate_models(Path(args.data_dir), models_dir, [name])
+        distributed.teardown()
         return 0
     if args.command == "export":
         for name in args.models:

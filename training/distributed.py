@@ -24,6 +24,13 @@ def setup(device: str) -> tuple[int, int, str]:
     return dist.get_rank(), world, device
 
 
+def teardown() -> None:
+    """Leave the process group together: a rank that exits while its peers still hold the group can abort."""
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def wrap(module: nn.Module, world: int) -> nn.Module:
     """DistributedDataParallel averages gradients across ranks, so every rank holds the same weights."""
     return DistributedDataParallel(module) if world > 1 else module
