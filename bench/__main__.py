@@ -1,7 +1,8 @@
 """`python -m bench [--quick] [--model NAME] [--out DIR]`: run the benchmark, print, save JSON and a plot.
 
-A full run takes about six minutes; `--quick` about half a minute (CI). Quick runs write to
-runs/bench-quick/ unless `--out` says otherwise, so they never replace the committed figures.
+A full run takes about six minutes; `--quick` about half a minute (CI). Runs write to runs/bench/
+(quick ones to runs/bench-quick/) unless `--out` says otherwise, so no run replaces the committed
+figures in docs/bench/ unless asked to (`--out docs/bench`).
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated subset of {','.join(SERVERS)}")
     p.add_argument("--service-env", action="append", default=[], metavar="GAN_X=V", help="extra service setting")
-    p.add_argument("--out", type=Path, help="folder for results.json and throughput.png (default: docs/bench)")
+    p.add_argument("--out", type=Path, help="folder for results.json and throughput.png (default: runs/bench)")
     p.add_argument("--no-plot", action="store_true")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.out = args.out or REPO / "runs" / ("bench-quick" if args.quick else "bench")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan(args.model, args.models_dir, budget, args.client, servers, env)
     if not (plan.model_dir / "manifest.json").is_file():
         sys.exit(f"no model {args.model!r} in {args.models_dir}")
-    out = args.out or (REPO / ("runs/bench-quick" if args.quick else "docs/bench"))
+    out: Path = args.out
 
     doc = run(plan)
     doc["quick"] = args.quick

@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GAN_", extra="ignore", frozen=True, hide_input_in_errors=True)
 
     models_dir: Path = Path("exported_models")  # one folder per model: manifest.json + model.onnx
-    default_model: str | None = None  # None: the first served model by name
+    # Used when a request names no model: the best MNIST unconditional generator (docs/MODELS.md). When it is not
+    # served, the first served generator by name is used instead, with a warning at start-up.
+    default_model: str = "mnist-dcgan"
     host: str = "0.0.0.0"  # the container must listen on every interface
     port: int = Field(default=8000, ge=0, le=65535)  # 0: let the OS pick (tests)
     max_batch: int = Field(default=64, ge=1, le=1024)  # images per ORT run; larger requests are chunked

@@ -120,13 +120,14 @@ class ServiceState:
             log.exception("model loading failed")
         finally:
             self.loading = False
+            self._pick_default()
         if not self.served_names():
             reasons = "; ".join(f"{name}: {why}" for name, why in sorted(self.registry.failed.items()))
             fatal = f"no valid model to serve in {s.models_dir} ({reasons or 'no model folders'})"
             self.fatal = " ".join(fatal.split())  # one line
             log.error(self.fatal)
-        elif self.default_model not in self.registry.models:
-            log.warning("default model %r is not served", self.default_model)
+        elif self.default_model != s.default_model:
+            log.warning("GAN_DEFAULT_MODEL %r is not served; using %r", s.default_model, self.default_model)
         log.info("ready=%s models=%s failed=%s", self.ready, self.served_names(), sorted(self.registry.failed))
 
     async def reload(self) -> ReloadResponse:
@@ -212,8 +213,14 @@ class ServiceState:
             removed.append(name)
 
     def _pick_default(self) -> None:
+        """GAN_DEFAULT_MODEL; once loading is over and it is not served, the first served generator by name (while
+        loading, a request that names no model waits for the configured one: 503, not another model's images)."""
         names = self.registry.names()
-        self.default_model = self.settings.default_model or (names[0] if names else None)
+        wanted = self.settings.default_model
+        if self.loading or wanted in names:
+            self.default_model = wanted
+        else:
+            self.default_model = names[0] if names else None
 
     async def _serve(self, model: LoadedModel) -> None:
         await self._start_lane(model)

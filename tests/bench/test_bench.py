@@ -140,3 +140,12 @@ def test_a_missing_contender_leaves_its_ratios_empty_not_wrong() -> None:
     doc |= {"machine": {"cpu_model": "cpu", "usable_cpus": 2, "versions": {}}}
     doc |= {"load_before": {"competing": []}, "load_after": {"competing": []}, "ratios": r}
     assert "vs_naive" in render(doc)
+
+
+def test_runs_write_under_runs_unless_out_says_otherwise() -> None:
+    """The committed docs/bench figures change only when asked for."""
+    from bench.__main__ import parse_args
+
+    assert parse_args([]).out == REPO / "runs" / "bench"
+    assert parse_args(["--quick"]).out == REPO / "runs" / "bench-quick"
+    assert parse_args(["--out", "docs/bench"]).out == Path("docs/bench")

@@ -61,10 +61,15 @@ def test_server_draws_and_reports_a_seed(server, client):
     )
 
 
-def test_default_model(server, client):
-    default = client.get("/models").json()["default"]
-    r = client.post("/generate", json={"seed": 5})
-    assert r.status_code == 200 and r.headers["x-model"] == default
+def test_the_default_model_is_mnist_dcgan(server, client):
+    """GAN_DEFAULT_MODEL's default (the best MNIST unconditional generator) answers requests that name none."""
+    if "mnist-dcgan" not in server.models:
+        pytest.skip("mnist-dcgan is not exported")
+    assert client.get("/models").json()["default"] == "mnist-dcgan"
+    r = client.post("/generate", json={})
+    assert r.status_code == 200 and r.headers["x-model"] == "mnist-dcgan" and decode(r.content).size == (28, 28)
+    named = client.post("/generate", json={"model": "mnist-dcgan", "seed": int(r.headers["x-seed"])})
+    assert r.content == named.content
 
 
 def test_seeds_wrap_around(server, client):

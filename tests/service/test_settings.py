@@ -12,11 +12,13 @@ from pydantic import ValidationError
 from service.app import create_app
 from service.settings import Settings, get_settings
 
+from .launch import serving
+
 
 def test_defaults():
     s = Settings(_env_file=None)
     assert s.models_dir == Path("exported_models") and (s.host, s.port) == ("0.0.0.0", 8000)
-    assert s.provider == "auto" and s.default_model is None and s.intra_op_threads() >= 1
+    assert s.provider == "auto" and s.default_model == "mnist-dcgan" and s.intra_op_threads() >= 1
 
 
 def test_env_vars_with_prefix(monkeypatch):
@@ -83,3 +85,17 @@ def test_a_server_bug_is_a_logged_json_500(tmp_path, caplog):
     r = asyncio.run(main())
     assert r.status_code == 500 and r.json() == {"detail": "internal server error"}
     assert any("unhandled error" in rec.getMessage() for rec in caplog.records)
+
+
+def test_gan_default_model_names_the_model_of_requests_that_name_none(tiny_models_dir, tmp_path):
+    with serving(tiny_models_dir, tmp_path / "set.log", default_model="tiny-infogan") as server, server.client() as c:
+        assert c.get("/models").json()["default"] == "tiny-infogan"
+        assert c.post("/generate", json={"seed": 1}).headers["x-model"] == "tiny-infogan"
+
+
+def test_an_unserved_default_model_falls_back_to_the_first_generator_with_a_warning(tiny_models_dir, tmp_path):
+    with serving(tiny_models_dir, tmp_path / "server.log") as server, server.client() as c:  # no mnist-dcgan here
+        assert c.get("/models").json()["default"] == "tiny-cgan"
+        r = c.post("/generate", json={"seed": 1})
+        assert r.status_code == 200 and r.headers["x-model"] == "tiny-cgan"
+    assert "GAN_DEFAULT_MODEL 'mnist-dcgan' is not served; using 'tiny-cgan'" in server.text()

@@ -1,0 +1,36 @@
+"""The repository's own promises: build outputs stay untracked, and the HTTP contract documents every setting
+under headings a link can tell apart."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from service.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+API_MD = REPO / "docs" / "API.md"
+
+
+@pytest.mark.parametrize("path", ["build/lib/service/app.py", "dist/x.whl", "gan_sampling_service.egg-info/PKG-INFO"])
+def test_build_outputs_are_ignored(path: str):
+    """`pip install .` and `python -m build` write these; `git status` must stay clean after them."""
+    assert subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO).returncode == 0, path
+
+
+def test_api_md_headings_are_unique():
+    headings = re.findall(r"^#+ (.+)$", API_MD.read_text(), re.M)
+    assert len(headings) == len(set(headings)), sorted(h for h in headings if headings.count(h) > 1)
+
+
+def test_every_setting_is_in_the_settings_table_with_its_default():
+    text = API_MD.read_text()
+    table = text[text.index("## Settings (environment)") :].split("\n\n")[0]
+    rows = {m[0]: m[1] for m in re.findall(r"^\| (.+?) \| (.+?) \|", table, re.M)}
+    documented = {var: default for cell, default in rows.items() for var in re.findall(r"`(GAN_\w+)`", cell)}
+    for name in Settings.model_fields:
+        assert f"GAN_{name.upper()}" in documented, f"GAN_{name.upper()} is not in docs/API.md's settings table"
+    assert documented["GAN_DEFAULT_MODEL"] == f"`{Settings.model_fields['default_model'].default}`"
