@@ -1,5 +1,5 @@
 """Python client and `gan` command line for the GAN sampling service."""
 
-from .client import AsyncGanClient, GanClient, GanError
+from .client import AsyncGanClient, GanClient, GanError, Png
 
-__all__ = ["AsyncGanClient", "GanClient", "GanError"]
+__all__ = ["AsyncGanClient", "GanClient", "GanError", "Png"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from .client import DEFAULT_URL, GanClient, GanError, Term
+from .client import DEFAULT_URL, GanClient, GanError, Png, Term
 
 
 def label(text: str) -> int | str:
@@ -61,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--label-b", type=label)
     s.add_argument("--steps", type=int, default=8)
     s.add_argument("--method", choices=["slerp", "lerp"], default="slerp")
-    s.add_argument("--columns", type=int)
+    s.add_argument("--columns", type=int, help="grid columns (default: one row)")
     s = sampling("arithmetic", "latent vector arithmetic over means of seeds")
     s.add_argument("--term", type=term, action="append", required=True, help="SEEDS[:WEIGHT[:LABEL]], repeatable")
     s.add_argument("--label", type=label, help="label of the result (conditional models)")
@@ -70,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--categorical", type=int)
     s.add_argument("--continuous", type=float, nargs="+")
     s.add_argument("--sweep", type=sweep, help="CODE=V1,V2,... e.g. continuous:0=-1,0,1")
-    s.add_argument("--columns", type=int)
+    s.add_argument("--columns", type=int, help="grid columns of a sweep (default: one row)")
     s = sampling("translate", "translate a PNG, or a test image picked by a seed (translator models)")
     s.add_argument("--direction", default="a2b")
     s.add_argument("--image", type=Path, help="a PNG of the model's size")
@@ -90,8 +90,9 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
     if args.command == "sample":
         return client.generate(args.model, args.n, args.seed, args.label, fmt, args.columns)
     if args.command == "interpolate":
+        columns = args.columns or args.steps  # a walk reads left to right: one row (the server's default is square)
         return client.interpolate(
-            args.seed_a, args.seed_b, args.model, args.label_a, args.label_b, args.steps, args.method, fmt, args.columns
+            args.seed_a, args.seed_b, args.model, args.label_a, args.label_b, args.steps, args.method, fmt, columns
         )
     if args.command == "arithmetic":
         return client.arithmetic(args.term, args.model, args.label, fmt)
@@ -100,7 +101,8 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
         return client.translate(args.model, args.direction, image, args.seed, fmt)
     if args.command == "text":
         return client.text2image(args.text, args.model, args.n, args.seed, fmt, args.columns)
-    return client.infogan(args.model, args.seed, args.categorical, args.continuous, args.sweep, fmt, args.columns)
+    columns = args.columns or (len(args.sweep["values"]) if args.sweep else None)  # a sweep too: one row
+    return client.infogan(args.model, args.seed, args.categorical, args.continuous, args.sweep, fmt, columns)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,29 +110,40 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with GanClient(args.url, args.api_key) as client:
             result = run(args, client)
+        show(args, result)
     except GanError as e:
         print(f"error: the server answered {e.status}: {e.detail}", file=sys.stderr)
         return 1
     except httpx.HTTPError as e:
         print(f"error: cannot reach {args.url}: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # an --image that is not there, an -o folder that is missing: one line, no traceback
+        print(f"error: {e.filename}: {e.strerror}" if e.filename else f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def show(args: argparse.Namespace, result: bytes | dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Write the answer to -o or stdout; what the server reported beside a PNG goes to stderr."""
     if isinstance(result, bytes):
+        if isinstance(result, Png) and result.headers.get("x-unknown-words"):
+            words = result.headers["x-unknown-words"].replace(",", ", ")
+            print(f"unknown words, not read by the model: {words}", file=sys.stderr)
         if args.output:
             args.output.write_bytes(result)
             print(f"wrote {args.output} ({len(result)} bytes)", file=sys.stderr)
         else:
             sys.stdout.buffer.write(result)
-        return 0
+        return
     if args.command == "models":
         for m in result:
             print(f"{m['name']:18s} {m['variant']:9s} {m['dataset']:14s} provider={m.get('provider')}")
-        return 0
+        return
     text = json.dumps(result, indent=2)
     if args.output:
         args.output.write_text(text)
     else:
         print(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Typed sync and async clients over the HTTP contract (docs/API.md).
 
 Both build the same request bodies (`*_body` functions) and differ only in transport. Sampling methods
-return PNG bytes for `format="png"` and the decoded JSON for `format="json"`.
+return PNG bytes for `format="png"` (a `Png`, which also carries the response headers) and the decoded
+JSON for `format="json"`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ class Term(TypedDict, total=False):
     seeds: list[int]
     weight: float
     label: int | str
+
+
+class Png(bytes):
+    """PNG bytes, and the response headers that describe them (X-Model, X-Seed, X-Unknown-Words, ...)."""
+
+    headers: httpx.Headers
+
+    def __new__(cls, content: bytes, headers: httpx.Headers) -> Png:
+        png = super().__new__(cls, content)
+        png.headers = headers
+        return png
 
 
 class GanError(Exception):
@@ -49,7 +61,7 @@ def _result(response: httpx.Response, fmt: Format) -> bytes | dict[str, Any]:
         except ValueError:
             detail = response.text
         raise GanError(response.status_code, detail)
-    return response.content if fmt == "png" else response.json()
+    return Png(response.content, response.headers) if fmt == "png" else response.json()
 
 
 def _headers(api_key: str | None) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import socket
 import subprocess
 import sys
 
@@ -114,3 +115,50 @@ def test_translate_and_text2image(gan, client, server, tmp_path):
     assert result.returncode == 0 and out.read_bytes() == gan.text2image("a slanted nine", model=text, n=4, seed=5)
     bad = run_cli(*url, "text", "hello", "--model", text)
     assert bad.returncode == 1 and b"422" in bad.stderr and b"vocabulary" in bad.stderr
+
+
+def one_line_error(result: subprocess.CompletedProcess[bytes]) -> str:
+    """The CLI failed with exactly one line on stderr, and no traceback."""
+    assert result.returncode == 1 and not result.stdout, result
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def test_cli_a_missing_file_or_an_unreachable_server_is_one_line(server, tmp_path):
+    missing = tmp_path / "digit.png"
+    line = one_line_error(run_cli("--url", server.url, "translate", "--image", str(missing), "-o", str(tmp_path / "o")))
+    assert str(missing) in line and "No such file" in line
+    line = one_line_error(run_cli("--url", server.url, "sample", "-o", str(tmp_path / "no-such-dir" / "x.png")))
+    assert "no-such-dir" in line
+    with socket.socket() as s:  # bound, not listening: nothing answers on this port
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+        assert "cannot reach" in one_line_error(run_cli("--url", url, "models"))
+
+
+def test_cli_reports_the_words_the_model_does_not_know(server, tmp_path):
+    out = tmp_path / "t.png"
+    text = server.find("text2image")["name"]
+    result = run_cli("--url", server.url, "text", "a purple thick elephant seven", "--model", text, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "unknown words, not read by the model: purple, elephant" in result.stderr.decode().splitlines()
+    assert Image.open(out).size == (28, 28)
+    known = run_cli("--url", server.url, "text", "a thick seven", "--model", text, "-o", str(out))
+    assert known.returncode == 0 and b"unknown" not in known.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "tiles"),
+    [
+        (["interpolate", "--seed-a", "1", "--seed-b", "2", "--steps", "8"], (8, 1)),
+        (["infogan", "--seed", "5", "--sweep", "continuous:0=-1,-0.5,0,0.5,1"], (5, 1)),
+        (["infogan", "--seed", "5", "--sweep", "categorical=0,1,2,3,4,5", "--columns", "3"], (3, 2)),
+    ],
+)
+def test_cli_walks_and_sweeps_are_one_row_unless_columns_says_otherwise(server, tmp_path, argv, tiles):
+    model = server.find("infogan" if argv[0] == "infogan" else "unconditional")
+    out = tmp_path / "row.png"
+    result = run_cli("--url", server.url, *argv, "--model", model["name"], "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert Image.open(out).size == (tiles[0] * model["image"]["width"], tiles[1] * model["image"]["height"])
