@@ -73,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--columns", type=int, help="grid columns of a sweep (default: one row)")
     s = sampling("translate", "translate a PNG, or a test image picked by a seed (translator models)")
     s.add_argument("--direction", default="a2b")
-    s.add_argument("--image", type=Path, help="a PNG of the model's size")
+    s.add_argument("--image", type=Path, help="a PNG or JPEG, read as grey at the model's size (docs/API.md)")
     s.add_argument("--seed", type=int)
     s = sampling("text", "images of a caption (text-to-image models)")
     s.add_argument("text")

@@ -7,7 +7,6 @@ report metrics exactly as generators do. A translator has one runner per directi
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Literal
 
 import numpy as np
 import onnxruntime as ort
-from PIL import Image, UnidentifiedImageError
 
 from service import sampling, text
 from service.batcher import Inputs
@@ -25,9 +23,6 @@ from service.registry import ModelLoadError, check_signature, open_verified, out
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-IMAGE_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}  # converted to 8-bit grey; others (16-bit, CMYK) are refused
 
 
 @dataclass(frozen=True)
@@ -62,29 +57,6 @@ class Runner:
         size = outs[0].shape[-1]
         scaled = [np.repeat(np.repeat(o, size // o.shape[-1], axis=2), size // o.shape[-1], axis=3) for o in outs]
         return np.concatenate(scaled, axis=1)
-
-
-def decode_png(data: bytes, height: int, width: int, field_name: str = "image") -> np.ndarray:
-    """PNG bytes → uint8 [height, width] grey. Anything else is an InputError (422) naming `field_name`.
-
-    The size is read from the header before any pixel is decoded, so a huge image costs nothing.
-    """
-    if not data.startswith(PNG_SIGNATURE):
-        raise InputError(field_name, "not a PNG file (the PNG signature is missing)")
-    try:
-        with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
-            if img.size != (width, height):
-                got = f"{img.width}×{img.height}"
-                raise InputError(field_name, f"the image is {got}; this model takes {width}×{height}")
-            if img.mode not in IMAGE_MODES:
-                raise InputError(field_name, f"PNG mode {img.mode!r} is not supported; send 8-bit grey or RGB")
-            img.load()
-            grey = img.convert("L")
-    except Image.DecompressionBombError:  # Pillow refuses such a header in open(), before the size check above
-        raise InputError(field_name, f"the image is far larger than {width}×{height}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InputError(field_name, "the PNG cannot be decoded (truncated or corrupt)") from None
-    return np.asarray(grey, dtype=np.uint8)
 
 
 def to_model_range(pixels: np.ndarray) -> np.ndarray:

@@ -15,9 +15,6 @@ Label = Annotated[int | str, Field(description="class index, or class name from 
 Code = Annotated[float, Field(ge=-100.0, le=100.0, allow_inf_nan=False)]
 Format = Literal["png", "json"]
 Columns = Annotated[int | None, Field(None, ge=1, le=256, description="grid columns; default ceil(sqrt(n))")]
-# base64 characters of an uploaded PNG: 3.75 KiB (a 28×28 RGBA one is ~3.2 KiB); even written as JSON
-# \u-escapes of 4-byte characters, one over this still fits the body limit, so the answer is a 422, not a 413
-MAX_IMAGE_B64 = 5120
 _PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
 
 
@@ -132,7 +129,9 @@ class TranslateRequest(BaseModel):
     model: str | None = Field(None, description="a translator from /models; absent: the first served one")
     direction: str = Field("a2b", max_length=32, description="a key of ModelInfo.directions")
     image: str | None = Field(
-        None, max_length=MAX_IMAGE_B64, description="base64 PNG of the model's size (grey or RGB, converted to grey)"
+        None,
+        description="base64 PNG or JPEG, 8..4096 pixels a side, read as grey at the model's size with the dataset's "
+        "polarity (docs/API.md); GAN_MAX_BODY_BYTES bounds its length",
     )
     seed: Seed | None = Field(None, description="no image: picks the source image from the model's bank")
     format: Format = "png"

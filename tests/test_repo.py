@@ -1,18 +1,22 @@
-"""The repository's own promises: build outputs stay untracked, and the HTTP contract documents every setting
-under headings a link can tell apart."""
+"""The repository's own promises: build outputs stay untracked, the HTTP contract documents every setting under
+headings a link can tell apart, and docs/examples/ holds the real test-split images its names say."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from service.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 API_MD = REPO / "docs" / "API.md"
+EXAMPLES = REPO / "docs" / "examples"
 
 
 @pytest.mark.parametrize("path", ["build/lib/service/app.py", "dist/x.whl", "gan_sampling_service.egg-info/PKG-INFO"])
@@ -34,3 +38,21 @@ def test_every_setting_is_in_the_settings_table_with_its_default():
     for name in Settings.model_fields:
         assert f"GAN_{name.upper()}" in documented, f"GAN_{name.upper()} is not in docs/API.md's settings table"
     assert documented["GAN_DEFAULT_MODEL"] == f"`{Settings.model_fields['default_model'].default}`"
+
+
+def test_docs_examples_are_the_test_split_images_their_names_say(tmp_path: Path):
+    from training.data import DATASETS, load_split
+
+    spec = importlib.util.spec_from_file_location("examples", REPO / "scripts" / "examples.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    script.main(["--out", str(tmp_path)])  # what the script writes now is what is committed
+    assert sorted(p.name for p in EXAMPLES.iterdir()) == sorted(script.EXAMPLES)
+    for name, (dataset, index) in script.EXAMPLES.items():
+        committed = Image.open(EXAMPLES / name)
+        assert committed.mode == "L" and committed.size == (28, 28) and (EXAMPLES / name).stat().st_size < 1024
+        assert np.array_equal(np.asarray(committed), np.asarray(Image.open(tmp_path / name)))
+        _, labels = load_split(REPO.parent / "shared" / "data", dataset, "test")
+        label = DATASETS[dataset].class_names[labels[index]].lower().replace(" ", "-")
+        assert name == (f"digit-{label}.png" if dataset == "mnist" else f"fashion-{label}.png")

@@ -9,10 +9,10 @@ import secrets
 import numpy as np
 from fastapi import APIRouter, Request, Response
 
-from service import imaging, sampling
+from service import imaging, sampling, uploads
 from service.deps import StateDep
 from service.errors import InputError
-from service.pipelines import LoadedTranslator, decode_png, to_model_range
+from service.pipelines import LoadedTranslator, to_model_range
 from service.responses import PNG, json_response, sampling_responses
 from service.schemas import TranslateRequest, TranslateResponse
 
@@ -29,7 +29,7 @@ def decode_b64(data: str) -> bytes:
 
 @router.post("/translate", response_model=None, responses=sampling_responses(TranslateResponse))
 async def translate(body: TranslateRequest, state: StateDep, request: Request) -> Response:
-    """Translate a PNG (`image`) or the source-domain test image a `seed` picks; returns source and translation.
+    """Translate a PNG or JPEG (`image`) or the source-domain test image a `seed` picks; returns source and translation.
 
     `png`: a two-tile grid, source then translation. The same request always gives the same bytes.
     """
@@ -40,7 +40,7 @@ async def translate(body: TranslateRequest, state: StateDep, request: Request) -
     img = model.manifest.image
     seed, index = None, None
     if body.image is not None:
-        pixels = decode_png(decode_b64(body.image), img.height, img.width)
+        pixels = uploads.read_image(decode_b64(body.image), img.height, img.width)
     else:
         seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
         index = direction.bank_index(seed)

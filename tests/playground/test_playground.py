@@ -8,6 +8,7 @@ with the `src` of the images on the page.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import shutil
@@ -16,13 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.playground.conftest import PHONE, PageFactory
-from tests.playground.harness import EXPORTED
+from tests.playground.harness import EXPORTED, REPO
 
 DATA_PNG = "data:image/png;base64,"
 CURL = re.compile(r"^curl -sS -X POST '(?P<url>[^']+)' -H 'Content-Type: application/json' -d '(?P<body>.*)'$")
 VIEWS = ("generate", "interpolate", "arithmetic", "infogan")
+EXAMPLES = REPO / "docs" / "examples"
 
 
 # ---------- helpers ----------
@@ -409,3 +412,21 @@ def test_new_views_permalink_and_phone(
     )
     assert sent(again) == sent(first)
     assert shown(again, f"#view-{view} .output img") == shown(first, f"#view-{view} .output img")
+
+
+def test_translate_an_uploaded_jpeg_of_another_size(
+    page: Any, server_url: str, api: httpx.Client, models: dict[str, dict[str, Any]]
+) -> None:
+    """The file picker takes JPEGs too, at any size; the page shows what the service read (28×28) and made."""
+    model = kind(models, "translator")
+    open_page(page, server_url, f"#translate?model={model['name']}&seed=1")
+    buf = io.BytesIO()
+    Image.open(EXAMPLES / "digit-3.png").resize((112, 112)).save(buf, format="JPEG", quality=90)
+    assert "image/jpeg" in page.get_attribute("#tr-file", "accept")
+    pick = [{"name": "three.jpg", "mimeType": "image/jpeg", "buffer": buf.getvalue()}]
+    after_run(page, "translate", lambda: page.set_input_files("#tr-file", files=pick))
+    [(path, body)] = sent(page)
+    assert base64.b64decode(body["image"]) == buf.getvalue()
+    reply = answer(api, path, body)
+    assert shown(page, "#view-translate figure img") == [reply["source"], reply["translation"]]
+    assert Image.open(io.BytesIO(base64.b64decode(reply["source"]))).size == (28, 28)

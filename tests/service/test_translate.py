@@ -7,9 +7,12 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
+from .conftest import REPO
 from .helpers import decode, post_json
+
+EXAMPLES = REPO / "docs" / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +20,14 @@ def translator(server):
     return server.find("translator")
 
 
-def png_b64(img: Image.Image) -> str:
+def _encoded(img: Image.Image, fmt: str, **options: object) -> str:
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
+    img.save(buf, format=fmt, **options)
     return base64.b64encode(buf.getvalue()).decode()
+
+
+def png_b64(img: Image.Image) -> str:
+    return _encoded(img, "PNG")
 
 
 def test_models_lists_the_translator_with_its_directions(client, translator):
@@ -101,14 +108,17 @@ def _header_only_png(w: int, h: int) -> str:
 @pytest.mark.parametrize(
     ("body", "field", "words"),
     [
-        ({"image": base64.b64encode(b"GIF89a not a png").decode()}, "image", "not a PNG"),
+        ({"image": base64.b64encode(b"GIF89a not a png").decode()}, "image", "a GIF file, not a PNG or JPEG"),
+        ({"image": base64.b64encode(b"<svg></svg>").decode()}, "image", "not a PNG or JPEG"),
         ({"image": "***"}, "image", "base64"),
-        ({"image": _png_of_size(29, 28)}, "image", "29×28"),
-        ({"image": _png_of_size(600, 600)}, "image", "600×600"),
-        ({"image": _header_only_png(60000, 60000)}, "image", "larger than 28×28"),
-        ({"image": _header_only_png(28, 28)}, "image", "cannot be decoded"),
+        ({"image": _png_of_size(4, 28)}, "image", "the image is 4×28; send at least 8×8"),
+        ({"image": _header_only_png(5000, 300)}, "image", "the image is 5000×300; send at most 4096×4096"),
+        ({"image": _header_only_png(60000, 60000)}, "image", "larger than 4096×4096"),
+        ({"image": _header_only_png(28, 28)}, "image", "the PNG cannot be decoded"),
         ({"image": base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 40).decode()}, "image", "cannot be decoded"),
-        ({"image": "A" * 5124}, "image", "at most 5120 characters"),
+        ({"image": _encoded(Image.new("I;16", (28, 28)), "PNG")}, "image", "the PNG is 16-bit grey"),
+        ({"image": _encoded(Image.new("CMYK", (28, 28)), "JPEG")}, "image", "the JPEG is CMYK, 4 ink channels"),
+        ({"image": _encoded(Image.new("L", (28, 28)), "JPEG")[:200]}, "image", "the JPEG cannot be decoded"),
         ({"seed": 1, "direction": "c2d"}, "direction", "a2b"),
         ({"seed": 1, "image": _png_of_size(28, 28)}, "image", "not both"),
     ],
@@ -145,3 +155,37 @@ def test_a_model_of_another_kind_is_a_clear_422(server, client, translator):
     )
     assert r.status_code == 404 and "/translate" in r.json()["error"]  # v2 serves generators only
     assert client.post("/translate", json={"model": "no-such-model", "seed": 1}).status_code == 404
+
+
+def _source(client, translator, image: str) -> np.ndarray:
+    """The source the model read, as /translate reports it."""
+    body = post_json(client, "/translate", {"model": translator["name"], "image": image})
+    assert ink(body["translation"]) > ink(body["source"])  # a2b thickens: the model read a digit
+    return np.asarray(decode(body["source"]), dtype=np.float64)
+
+
+def test_a_png_or_jpeg_of_any_size_is_read_at_28x28_light_on_dark(client, translator):
+    """The issue's case, a 112×112 JPEG of a test digit, reads like the 28×28 PNG; so do colour and dark-on-light
+    (scanned) versions. An image of the model's size keeps its pixels."""
+    digit = Image.open(EXAMPLES / "digit-7.png")
+    want = np.asarray(digit, dtype=np.float64)
+    assert np.array_equal(_source(client, translator, png_b64(digit)), want)
+    big = digit.resize((112, 112), Image.Resampling.BICUBIC)
+    for what, image in {
+        "112×112 JPEG": _encoded(big, "JPEG", quality=90),
+        "112×112 RGB PNG": png_b64(big.convert("RGB")),
+        "112×112 dark-on-light JPEG": _encoded(ImageOps.invert(big).convert("RGB"), "JPEG", quality=90),
+    }.items():
+        assert np.abs(_source(client, translator, image) - want).mean() < 6, what
+
+
+def test_a_non_square_image_is_padded_with_its_ground_not_stretched(client, translator):
+    digit = Image.open(EXAMPLES / "digit-7.png").resize((112, 112), Image.Resampling.BICUBIC)
+    wide = Image.new("L", (168, 112), 0)
+    wide.paste(digit, (28, 0))  # 3:2, and dark on light once inverted
+    source = _source(client, translator, _encoded(ImageOps.invert(wide), "JPEG", quality=90))
+    square = Image.new("L", (168, 168), 0)
+    square.paste(wide, (0, 28))  # as documented: padded above and below with the ground, then scaled
+    padded = np.asarray(square.resize((28, 28), Image.Resampling.BILINEAR), dtype=np.float64)
+    stretched = np.asarray(wide.resize((28, 28), Image.Resampling.BILINEAR), dtype=np.float64)
+    assert np.abs(source - padded).mean() < 3 < 10 < np.abs(source - stretched).mean()

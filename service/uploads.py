@@ -1,0 +1,89 @@
+"""Images that clients send (`POST /translate`): PNG or JPEG of any reasonable size, read as the model reads.
+
+Three steps, each its own function (docs/API.md, "POST /translate"):
+1. `open_image`: the format from the file's first bytes (PNG or JPEG; any other is refused by name), then the size
+   and the pixel mode from its header, all before a pixel is decoded, so a huge or odd image costs nothing.
+2. `to_grey`: 8-bit grey, Pillow's `convert("L")`.
+3. `fit`: the datasets' polarity (light strokes on a dark ground: an image whose border is mostly light, as a
+   scan or a drawing-app export is, gets inverted), then the model's size (a non-square image is first padded to
+   a square with its ground, so a digit keeps its shape). An image of the model's size keeps its pixels.
+Every refusal is an InputError (422) naming the field and what was wrong: format, size or channels.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from service.errors import InputError
+
+ACCEPTED = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+REFUSED = {b"GIF8": "GIF", b"BM": "BMP", b"RIFF": "RIFF (WebP?)", b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}
+MIN_SIDE, MAX_SIDE = 8, 4096  # pixels: smaller holds no digit; larger is no sketch or scan of one
+MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA"}  # 8-bit grey or colour, with or without alpha
+MODE_PROBLEMS = {
+    "I;16": "16-bit grey; send 8 bits per channel",
+    "I;16B": "16-bit grey; send 8 bits per channel",
+    "I": "32-bit integer grey; send 8 bits per channel",
+    "F": "32-bit float grey; send 8 bits per channel",
+    "CMYK": "CMYK, 4 ink channels; send grey or RGB",
+}
+
+
+def _format(data: bytes, field: str) -> str:
+    for magic, name in ACCEPTED.items():
+        if data.startswith(magic):
+            return name
+    found = next((name for magic, name in REFUSED.items() if data.startswith(magic)), None)
+    what = f"a {found} file" if found else "not an image file this service reads"
+    raise InputError(field, f"{what}, not a PNG or JPEG: send a PNG or a JPEG")
+
+
+def open_image(data: bytes, field: str = "image") -> Image.Image:
+    """A decoded PNG or JPEG of MIN_SIDE..MAX_SIDE pixels a side in an 8-bit mode; InputError says what is wrong."""
+    fmt = _format(data, field)
+    too_large = f"the image is larger than {MAX_SIDE}×{MAX_SIDE} pixels; send at most {MAX_SIDE} a side"
+    try:
+        img = Image.open(io.BytesIO(data), formats=[fmt])
+        w, h = img.size
+        if max(w, h) > MAX_SIDE:
+            raise InputError(field, f"the image is {w}×{h}; send at most {MAX_SIDE}×{MAX_SIDE} pixels")
+        if min(w, h) < MIN_SIDE:
+            raise InputError(field, f"the image is {w}×{h}; send at least {MIN_SIDE}×{MIN_SIDE} pixels")
+        if img.mode not in MODES:
+            problem = MODE_PROBLEMS.get(img.mode, f"pixel mode {img.mode!r}; send 8-bit grey or RGB")
+            raise InputError(field, f"the {fmt} is {problem}")
+        img.load()
+    except Image.DecompressionBombError:  # Pillow refuses such a header in open(), before the size check above
+        raise InputError(field, too_large) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise InputError(field, f"the {fmt} cannot be decoded (truncated or corrupt)") from None
+    return img
+
+
+def to_grey(img: Image.Image) -> Image.Image:
+    """8-bit grey: Pillow's `convert("L")` (ITU-R 601-2 luma for colour)."""
+    return img.convert("L")
+
+
+def fit(grey: Image.Image, height: int, width: int) -> np.ndarray:
+    """Grey image → uint8 [height, width] light on dark, as the datasets are (see the module docstring)."""
+    pixels = np.asarray(grey, dtype=np.uint8)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]])
+    if np.median(border) > 127:
+        pixels, border = 255 - pixels, 255 - border
+    h, w = pixels.shape
+    if (h, w) == (height, width):
+        return pixels
+    side = max(h, w)
+    square = np.full((side, side), np.uint8(np.median(border)), dtype=np.uint8)
+    top, left = (side - h) // 2, (side - w) // 2
+    square[top : top + h, left : left + w] = pixels
+    return np.asarray(Image.fromarray(square).resize((width, height), Image.Resampling.BILINEAR))
+
+
+def read_image(data: bytes, height: int, width: int, field: str = "image") -> np.ndarray:
+    """PNG or JPEG bytes → uint8 [height, width] as the model reads them; InputError (422) naming `field` else."""
+    return fit(to_grey(open_image(data, field)), height, width)
