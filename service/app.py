@@ -41,7 +41,7 @@ def _telemetry(enabled: bool) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build an app; nothing is loaded until its lifespan starts (then in the background)."""
     settings = settings or get_settings()
-    state = ServiceState(settings)
+    state = ServiceState(settings, KeyRing.from_settings(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(DeadlineMiddleware, default_ms=settings.default_deadline_ms)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(DrainGate, drain=state.drain)
-    app.add_middleware(AuthMiddleware, keys=KeyRing.from_settings(settings))  # before any body is read
+    app.add_middleware(AuthMiddleware, keys=state.keys)  # before any body is read
     if settings.cors_origins:  # outside the keys: preflights carry none
         app.add_middleware(
             CORSMiddleware,

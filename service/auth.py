@@ -61,6 +61,14 @@ class KeyRing:
             api_required=bool(api),
         )
 
+    def admits(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether a request may use the ordinary routes: always when no API key is configured, else with a
+        valid key (the routes left open, such as /readyz, use it to decide what they show)."""
+        if not self.api_required:
+            return True
+        key = presented_key(headers)
+        return key is not None and self.matches(key, self.api)
+
     @staticmethod
     def matches(key: bytes, digests: frozenset[bytes]) -> bool:
         """Constant-time membership: every configured digest is compared, whatever matches."""

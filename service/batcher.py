@@ -8,7 +8,12 @@ runs the model in its own thread and hands each job its slice of the output.
 With `adaptive_wait`, the batcher waits only for the company recent batches suggest is coming:
 a batch also fires once as many jobs wait as the last batch held (`expected_jobs`, halved after
 each smaller batch). A lone caller therefore runs at once instead of waiting `max_wait_s` for
-nobody, while under load batches still fill up to `max_batch` or `max_wait_s`.
+nobody, while under load batches still fill up to `max_batch` or `max_wait_s`. With `merge` off,
+requests are never merged: each run holds one job (one request's rows, up to `max_batch`).
+
+The loop is supervised: whatever raises while a batch is formed, padded, run or handed out fails
+that batch's jobs with `BatchFailed` (logged once, here) and the loop goes on with the next one;
+`down` says why the last batch failed until a batch succeeds.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ Inputs = dict[str, np.ndarray]  # input name -> array with a leading batch axis
 RunFn = Callable[[Inputs], np.ndarray]  # runs one batch, returns (rows, ...) in input order
 
 log = logging.getLogger(__name__)
+RETRY_S = 0.1  # pause after a failure that took no job, so a loop that keeps failing does not spin
 
 
 class QueueFull(Exception):
@@ -41,6 +47,14 @@ class QueueFull(Exception):
 
 class BatcherStopped(Exception):
     """The batcher is not running (not started yet, or shutting down)."""
+
+
+class BatchFailed(Exception):
+    """The batch a job was in failed, in the model or in the batcher (HTTP 500); the batcher logged why."""
+
+    def __init__(self, lane: str, reason: str) -> None:
+        super().__init__(f"{lane}: batch failed: {reason}")
+        self.lane = lane
 
 
 @dataclass(eq=False)
@@ -109,8 +123,8 @@ def _settle(future: asyncio.Future[np.ndarray], result: np.ndarray | None, error
         future.set_result(result)
 
 
-def take_batch(queue: deque[Job], max_images: int) -> list[Job]:
-    """Pop jobs in FIFO order while they fit in `max_images`, dropping jobs whose caller left.
+def take_batch(queue: deque[Job], max_images: int, max_jobs: int | None = None) -> list[Job]:
+    """Pop jobs in FIFO order while they fit in `max_images` (and `max_jobs`), dropping jobs whose caller left.
 
     The first live job is always taken, so a job larger than `max_images` cannot block the queue.
     """
@@ -121,7 +135,7 @@ def take_batch(queue: deque[Job], max_images: int) -> list[Job]:
         if job.future.done():  # cancelled: the caller went away
             queue.popleft()
             continue
-        if batch and total + job.size > max_images:
+        if batch and (total + job.size > max_images or len(batch) == max_jobs):
             break
         batch.append(queue.popleft())
         total += job.size
@@ -165,7 +179,9 @@ class Batcher:
     hooks: BatcherHooks = field(default_factory=BatcherHooks)
     name: str = "model"
     adaptive_wait: bool = False  # also fire once `expected_jobs` jobs wait (see the module docstring)
+    merge: bool = True  # False: one job per run, at once (GAN_BATCHING=off)
     expected_jobs: int = field(default=1, init=False)  # jobs in recent batches: the company worth waiting for
+    down: str | None = field(default=None, init=False)  # why the last batch failed; None once one succeeds
     _queue: deque[Job] = field(default_factory=deque, init=False)
     _queued_images: int = field(default=0, init=False)  # in _queue, callers that left included: O(1) bound checks
     _inflight: list[Job] = field(default_factory=list, init=False)
@@ -257,16 +273,35 @@ class Batcher:
 
     async def _loop(self) -> None:
         while True:
-            await self._wait_for_batch()
-            batch = take_batch(self._queue, self.max_batch)
-            self._queued_images = sum(job.size for job in self._queue)
-            self.hooks.on_depth(self.depth)
-            if batch:
-                self.expected_jobs = max(len(batch), self.expected_jobs // 2)
-                await self._run_batch(batch)
+            batch: list[Job] = []
+            try:
+                await self._wait_for_batch()
+                batch = take_batch(self._queue, self.max_batch, None if self.merge else 1)
+                self._queued_images = sum(job.size for job in self._queue)
+                self.hooks.on_depth(self.depth)
+                if batch:
+                    self.expected_jobs = max(len(batch), self.expected_jobs // 2)
+                    await self._run_batch(batch)
+                    self.down = None
+            except Exception as exc:  # supervised: this batch fails, the loop goes on
+                self._fail(batch, exc)
+                if not batch:
+                    await asyncio.sleep(RETRY_S)
+
+    def _fail(self, batch: list[Job], exc: Exception) -> None:
+        """Fail every job of the batch with BatchFailed and log the cause once, for all of them."""
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        self.down = reason
+        log.error("%s: a batch of %d images failed: %s", self.name, sum(j.size for j in batch), reason, exc_info=exc)
+        for job in batch:
+            if not job.future.done():
+                job.future.set_exception(BatchFailed(self.name, reason))
 
     def _has_company(self) -> bool:
-        """Enough waits to run now: `max_batch` images, or (adaptive) as many jobs as recent batches held."""
+        """Enough waits to run now: `max_batch` images, or (adaptive) as many jobs as recent batches held;
+        any job when requests are not merged."""
+        if not self.merge:
+            return True
         if self._queued_images >= self.max_batch and live_images(self._queue) >= self.max_batch:
             return True
         return self.adaptive_wait and len(self._queue) >= self.expected_jobs
@@ -294,27 +329,21 @@ class Batcher:
                 return
 
     async def _run_batch(self, batch: list[Job]) -> None:
-        """Run one batch in the inference thread and fan the result (or error) out to its jobs."""
-        total = sum(job.size for job in batch)
-        inputs = batch[0].inputs
-        if len(batch) > 1:
-            inputs = {k: np.concatenate([job.inputs[k] for job in batch]) for k in inputs}
-        rows = bucket_size(total, self.buckets)
-        if rows != total:
-            inputs = pad_rows(inputs, rows)
+        """Run one batch in the inference thread and hand each job its rows; raises whatever goes wrong."""
         self._inflight = batch
+        total = sum(job.size for job in batch)
         started = time.perf_counter()
         try:
+            inputs = batch[0].inputs
+            if len(batch) > 1:
+                inputs = {k: np.concatenate([job.inputs[k] for job in batch]) for k in inputs}
+            rows = bucket_size(total, self.buckets)
+            if rows != total:
+                inputs = pad_rows(inputs, rows)
             assert self._thread is not None
             out = await self._thread.submit(inputs)
             if out.shape[0] != rows:
                 raise RuntimeError(f"{self.name}: model returned {out.shape[0]} rows for {rows}")
-        except Exception as exc:  # the model's failure belongs to every caller in the batch
-            log.exception("batch of %d images failed on %s", total, self.name)
-            for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(exc)
-            return
         finally:
             self._inflight = []
             self.hooks.on_batch(total, time.perf_counter() - started)

@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from service.batcher import BatchFailed
+
 log = logging.getLogger(__name__)
 
 
@@ -69,11 +71,14 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """HTTP errors as FastAPI answers them, except its 400 for a body it cannot decode (say, not UTF-8):
-    that is bad input like any other, so 422."""
+    """HTTP errors as FastAPI answers them, except its 400 for a body it cannot decode (not UTF-8, or nested
+    deeper than Python's JSON parser goes): that is bad input like any other, so 422."""
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-        detail = [{"loc": ["body"], "msg": "the body is not UTF-8 encoded JSON", "type": "json_invalid"}]
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        msg = "the body is not UTF-8 encoded JSON"
+        if isinstance(exc.__cause__, RecursionError):
+            msg = "the body's JSON nests too deeply"
+        detail = [{"loc": ["body"], "msg": msg, "type": "json_invalid"}]
         return JSONResponse({"detail": detail}, status_code=422)
     return await http_exception_handler(request, exc)
 
@@ -95,6 +100,12 @@ async def _client_gone(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "client closed the request"}, status_code=499)
 
 
+async def _batch_failed(request: Request, exc: Exception) -> JSONResponse:
+    """A 500 without a second log line: the batcher logged the cause once for the whole batch."""
+    assert isinstance(exc, BatchFailed)
+    return JSONResponse({"detail": f"{exc.lane}: the model failed on this request's batch"}, status_code=500)
+
+
 async def _server_bug(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"detail": "internal server error"}, status_code=500)
@@ -109,4 +120,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Unavailable, _unavailable)
     app.add_exception_handler(ClientGone, _client_gone)
     app.add_exception_handler(DeadlineExceeded, _deadline_exceeded)
+    app.add_exception_handler(BatchFailed, _batch_failed)
     app.add_exception_handler(Exception, _server_bug)

@@ -8,6 +8,7 @@ report metrics exactly as generators do. A translator has one runner per directi
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -19,7 +20,16 @@ from service import sampling, text
 from service.batcher import Inputs
 from service.errors import InputError
 from service.manifest import AnyManifest, TensorSpec, TextToImageManifest, TranslatorManifest, file_sha256
-from service.registry import ModelLoadError, check_signature, open_verified, outputs_batch_invariant
+from service.registry import (
+    IdentityProof,
+    ModelLoadError,
+    check_signature,
+    identity_rows,
+    log_loaded,
+    open_verified,
+    quiet_run_options,
+    settle_batch_shapes,
+)
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,14 +54,16 @@ class Runner:
     joined: bool = False
     batch_shapes: Literal["dynamic", "fixed"] = "dynamic"
     buckets: tuple[int, ...] | None = None
+    identity: IdentityProof | None = None  # set by load_pipeline
     output_names: list[str] = field(init=False)
+    _run_options: ort.RunOptions = field(init=False, default_factory=quiet_run_options)
 
     def __post_init__(self) -> None:
         outputs = [o.name for o in self.session.get_outputs()]
         self.output_names = outputs if self.joined else outputs[:1]
 
     def run(self, inputs: Inputs) -> np.ndarray:
-        outs = self.session.run(self.output_names, inputs)
+        outs = self.session.run(self.output_names, inputs, self._run_options)
         if len(outs) == 1:
             return np.asarray(outs[0])
         size = outs[0].shape[-1]
@@ -159,22 +171,20 @@ def _runner(name: str, path: Path, digest: str, manifest: AnyManifest, settings:
     return Runner(name, session, provider, _Signature(list(manifest.inputs)), joined)
 
 
-def _settle_batching(runner: Runner, feeds: Inputs, settings: Settings) -> None:
-    try:
-        invariant = outputs_batch_invariant(runner.run, feeds)
-    except Exception as exc:
-        raise ModelLoadError(f"warm-up run failed: {exc}") from exc
-    if settings.batch_shapes == "fixed" or (settings.batch_shapes == "auto" and not invariant):
-        runner.batch_shapes, runner.buckets = "fixed", (settings.max_batch,)
-        if not invariant:
-            log.warning("%s: outputs depend on batch size; running fixed batches", runner.name)
+def _settle_batching(runner: Runner, feeds: Inputs, settings: Settings, started: float) -> None:
+    """Prove byte identity over every batch size, as for generators, and pick dynamic or fixed batches."""
+    shapes = settle_batch_shapes(runner.name, runner.run, feeds, settings)
+    runner.batch_shapes, runner.buckets, runner.identity = shapes.batch_shapes, shapes.buckets, shapes.proof
+    log_loaded(runner.name, runner.provider, shapes.proof, started)
 
 
 def load_pipeline(folder: Path, manifest: TranslatorManifest | TextToImageManifest, settings: Settings) -> Pipeline:
     """Verify, open and warm up a translator or text-to-image model; ModelLoadError says why it can't be served."""
+    rows = identity_rows(settings.max_batch)
     if isinstance(manifest, TranslatorManifest):
         directions = {}
         for key, d in manifest.directions.items():
+            started = time.perf_counter()
             runner = _runner(f"{manifest.name}:{key}", folder / d.file, d.sha256, manifest, settings, joined=False)
             bank_path = folder / d.bank
             if not bank_path.is_file() or file_sha256(bank_path) != d.bank_sha256:
@@ -183,11 +193,13 @@ def load_pipeline(folder: Path, manifest: TranslatorManifest | TextToImageManife
             img = manifest.image
             if bank.dtype != np.uint8 or bank.ndim != 3 or bank.shape[1:] != (img.height, img.width) or not len(bank):
                 raise ModelLoadError(f"{d.bank}: expected uint8 [K, {img.height}, {img.width}], got {bank.shape}")
-            _settle_batching(runner, {"source": to_model_range(bank[:5])}, settings)
+            sources = to_model_range(bank[np.arange(rows) % len(bank)])  # the bank, repeated if it is short
+            _settle_batching(runner, {"source": sources}, settings, started)
             directions[key] = Direction(key, d.source, d.target, runner, bank)
         return LoadedTranslator(manifest, directions)
+    started = time.perf_counter()
     runner = _runner(manifest.name, folder / manifest.file, manifest.sha256, manifest, settings, joined=True)
     model = LoadedTextToImage(manifest, runner)
     tokens = np.arange(manifest.text.max_tokens, dtype=np.int64) % len(manifest.text.vocabulary)  # any valid ids
-    _settle_batching(runner, model.feeds(tokens, list(range(5))), settings)
+    _settle_batching(runner, model.feeds(tokens, list(range(rows))), settings, started)
     return model

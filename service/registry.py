@@ -1,7 +1,12 @@
 """Served models: manifest + ONNX Runtime session + the per-image input rules of each model.
 
-Loading is synchronous and slow (sha256, session creation, warm-up); the app runs it in a
+Loading is synchronous and slow (sha256, session creation, the identity proof); the app runs it in a
 thread from a background task so `/readyz` can say 503 meanwhile.
+
+The identity proof (`prove_identity`) is what lets the batcher merge requests: at start-up every batch
+size the batcher can send, 1 to `GAN_MAX_BATCH`, is run twice with deterministic compute on, and each
+row must equal the same row run alone, bit for bit. A model that fails it is run at one fixed, padded
+batch shape instead, proven the same way; one that fails both is not served.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import numpy as np
 import onnxruntime as ort
 
 from service import sampling
-from service.batcher import Inputs
+from service.batcher import Inputs, bucket_size, pad_rows
 from service.errors import InputError, ModelNotFound
 from service.manifest import AnyManifest, Manifest, file_sha256, load_any_manifest
 from service.settings import Settings
@@ -55,7 +60,35 @@ def session_options(threads: int, severity: int = _ERRORS) -> ort.SessionOptions
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.add_session_config_entry("session.inter_op.allow_spinning", "0")
     so.log_severity_level = severity
+    so.use_deterministic_compute = True  # the identity proof and the batcher rely on it (GPU kernels above all)
     return so
+
+
+def quiet_run_options() -> ort.RunOptions:
+    """Run options that keep ORT from printing a failed run: the batcher logs that failure, once."""
+    options = ort.RunOptions()
+    options.log_severity_level = _QUIET
+    return options
+
+
+@dataclass(frozen=True)
+class IdentityProof:
+    """What the start-up proof found (ModelInfo.identity, the load log line)."""
+
+    shapes: Literal["dynamic", "fixed"]  # exact batch sizes, or every run padded to the fixed shape
+    max_batch: int  # every batch size from 1 to this was run
+    passes: int
+    identical: bool  # every row equal to the same row run alone, in every pass
+    seconds: float  # what the proof added to start-up
+
+
+@dataclass(frozen=True)
+class BatchShapes:
+    """How the batcher runs a model, and the proof that justifies it."""
+
+    batch_shapes: Literal["dynamic", "fixed"]
+    buckets: tuple[int, ...] | None  # the padded batch sizes when fixed
+    proof: IdentityProof
 
 
 @dataclass
@@ -67,7 +100,9 @@ class LoadedModel:
     provider: str
     batch_shapes: Literal["dynamic", "fixed"] = "dynamic"
     buckets: tuple[int, ...] | None = None  # padded batch sizes when batch_shapes == "fixed"
+    identity: IdentityProof | None = None  # set by load_model
     output_name: str = field(init=False)
+    _run_options: ort.RunOptions = field(init=False, default_factory=quiet_run_options)
 
     def __post_init__(self) -> None:
         self.output_name = self.session.get_outputs()[0].name
@@ -78,7 +113,7 @@ class LoadedModel:
 
     def run(self, inputs: Inputs) -> np.ndarray:
         """One ORT run (called from the batcher's inference thread)."""
-        out: np.ndarray = self.session.run([self.output_name], inputs)[0]
+        out: np.ndarray = self.session.run([self.output_name], inputs, self._run_options)[0]
         return out
 
     def draw(self, seed: int) -> sampling.Draw:
@@ -239,18 +274,61 @@ def _dims_agree(got: Sequence[object], want: Sequence[object]) -> bool:
     )
 
 
-def batch_invariant(model: LoadedModel, rows: int = 5) -> bool:
-    """Whether an image's output bits are the same alone and inside a larger batch (and also warm-up)."""
-    return outputs_batch_invariant(model.run, model.feeds_for([model.draw(s) for s in range(rows)]))
+def identity_rows(max_batch: int) -> int:
+    """Rows the proof needs: batch size b runs rows b-1 .. 2b-2, so rows also change place between sizes."""
+    return 2 * max_batch - 1
 
 
-def outputs_batch_invariant(run: Callable[[Inputs], np.ndarray], feeds: Inputs) -> bool:
-    """Whether each row of `run(feeds)` is bit-identical run alone, and inside a batch shifted by one."""
-    rows = len(next(iter(feeds.values())))
-    together = run(feeds)
-    alone = [run({k: v[i : i + 1] for k, v in feeds.items()}) for i in range(rows)]
-    shifted = run({k: v[1:] for k, v in feeds.items()})
-    return np.array_equal(together, np.concatenate(alone)) and np.array_equal(shifted, together[1:])
+def identity_feeds(model: LoadedModel, max_batch: int) -> Inputs:
+    """A generator's proof inputs: the images of seeds 0, 1, ..."""
+    return model.feeds_for([model.draw(s) for s in range(identity_rows(max_batch))])
+
+
+def prove_identity(
+    run: Callable[[Inputs], np.ndarray],
+    feeds: Inputs,
+    max_batch: int,
+    buckets: Sequence[int] | None = None,
+    passes: int = 2,
+) -> bool:
+    """Whether every batch size 1..max_batch (padded to `buckets` as the batcher pads) gives each row the
+    bits it gets alone, in each of `passes` passes. `feeds` holds `identity_rows(max_batch)` rows."""
+
+    def rows(lo: int, hi: int) -> np.ndarray:
+        part = {k: v[lo:hi] for k, v in feeds.items()}
+        return run(pad_rows(part, bucket_size(hi - lo, buckets)))[: hi - lo]
+
+    alone = np.concatenate([rows(i, i + 1) for i in range(identity_rows(max_batch))])
+    return all(
+        np.array_equal(rows(b - 1, 2 * b - 1), alone[b - 1 : 2 * b - 1])
+        for _ in range(passes)
+        for b in range(1, max_batch + 1)
+    )
+
+
+def settle_batch_shapes(
+    name: str, run: Callable[[Inputs], np.ndarray], feeds: Inputs, settings: Settings
+) -> BatchShapes:
+    """Exact batch sizes when the proof holds for them, else one fixed padded shape when it holds for that
+    (GAN_BATCH_SHAPES forces either); ModelLoadError when neither holds or a run fails."""
+    size = settings.max_batch
+    order: list[Literal["dynamic", "fixed"]] = ["dynamic", "fixed"]
+    if settings.batch_shapes != "auto":
+        order = [settings.batch_shapes]
+    for shapes in order:
+        buckets = (size,) if shapes == "fixed" else None
+        started = time.perf_counter()
+        try:
+            identical = prove_identity(run, feeds, size, buckets)
+        except Exception as exc:
+            raise ModelLoadError(f"warm-up run failed: {exc}") from exc
+        proof = IdentityProof(shapes, size, 2, identical, time.perf_counter() - started)
+        if identical or settings.batch_shapes != "auto":
+            if not identical:
+                log.warning("%s: outputs differ between batch sizes or runs; %s batches as forced", name, shapes)
+            return BatchShapes(shapes, buckets, proof)
+        log.warning("%s: outputs depend on the batch size; trying fixed batches of %d", name, size)
+    raise ModelLoadError(f"outputs are not deterministic even at a fixed batch of {size} rows")
 
 
 def open_verified(path: Path, digest: str, settings: Settings) -> tuple[ort.InferenceSession, str]:
@@ -274,22 +352,23 @@ def load_model(folder: Path, manifest: Manifest, settings: Settings) -> LoadedMo
     session, provider = open_verified(folder / manifest.file, manifest.sha256, settings)
     check_signature(session, manifest)
     model = LoadedModel(manifest, session, provider)
-    try:
-        invariant = batch_invariant(model)
-        model.run(model.feeds_for([model.draw(s) for s in range(settings.max_batch)]))  # grow the arena once
-    except Exception as exc:
-        raise ModelLoadError(f"warm-up run failed: {exc}") from exc
-    fixed = settings.batch_shapes == "fixed" or (settings.batch_shapes == "auto" and not invariant)
-    if fixed:
-        model.batch_shapes, model.buckets = "fixed", (settings.max_batch,)
-        if not invariant:
-            log.warning("%s: outputs depend on batch size; running fixed batches of %d", model.name, settings.max_batch)
+    shapes = settle_batch_shapes(model.name, model.run, identity_feeds(model, settings.max_batch), settings)
+    model.batch_shapes, model.buckets, model.identity = shapes.batch_shapes, shapes.buckets, shapes.proof
+    log_loaded(model.name, provider, shapes.proof, started)
+    return model
+
+
+def log_loaded(name: str, provider: str, proof: IdentityProof, started: float) -> None:
+    """The one line per loaded graph: provider, batch shapes and what the identity proof found and cost."""
     log.info(
-        "loaded model=%s provider=%s batch_shapes=%s invariant=%s ms=%.0f",
-        model.name,
+        "loaded model=%s provider=%s batch_shapes=%s identical=%s proof_sizes=1-%d proof_passes=%d proof_ms=%.0f "
+        "ms=%.0f",
+        name,
         provider,
-        model.batch_shapes,
-        invariant,
+        proof.shapes,
+        proof.identical,
+        proof.max_batch,
+        proof.passes,
+        1000 * proof.seconds,
         1000 * (time.perf_counter() - started),
     )
-    return model

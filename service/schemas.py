@@ -393,6 +393,7 @@ _MODEL_INFO_EXAMPLE: dict[str, Any] = {
     "sha256": "3545f85048b7ead8f3f50fc85fe0ffa62bae3cdaa44674af4f6792f5b69bc153",
     "provider": "CPUExecutionProvider",
     "batch_shapes": "dynamic",
+    "identity": {"shapes": "dynamic", "max_batch": 64, "passes": 2, "identical": True, "seconds": 0.61},
     "opset": 18,
     "metrics": {"fid": 3.1, "label_accuracy": 0.99},
 }
@@ -414,6 +415,17 @@ class TextInfo(BaseModel):
     max_tokens: int
     class_words: list[str]
     attributes: dict[str, list[str]]
+
+
+class IdentityInfo(BaseModel):
+    """The start-up proof that batching changes no bit: every batch size the batcher can send was run `passes`
+    times, with deterministic compute on, and each row compared with the same row run alone."""
+
+    shapes: Literal["dynamic", "fixed"] = Field(description="exact batch sizes, or runs padded to GAN_MAX_BATCH")
+    max_batch: int = Field(description="every batch size from 1 to this was run (GAN_MAX_BATCH)")
+    passes: int
+    identical: bool = Field(description="false only where GAN_BATCH_SHAPES forced a mode the proof refuted")
+    seconds: float = Field(description="what the proof added to start-up (all graphs of the model)")
 
 
 class ModelInfo(BaseModel):
@@ -439,6 +451,7 @@ class ModelInfo(BaseModel):
     sha256: str
     provider: str
     batch_shapes: Literal["dynamic", "fixed"]
+    identity: IdentityInfo
     opset: int
     metrics: dict[str, float | None]
 
@@ -455,20 +468,37 @@ class ModelsResponse(BaseModel):
 
 
 class HealthStatus(BaseModel):
-    """Liveness/readiness answer; `failed` names models refused at load."""
+    """Liveness answer (/healthz): the process serves HTTP; /readyz answers a `ReadyStatus`."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"status": "ready", "models": ["mnist-cgan", "mnist-dcgan"], "failed": {}},
-                {"status": "loading", "models": [], "failed": {}},
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "models": [], "failed": {}}]})
 
     status: Literal["ok", "ready", "loading", "unready", "draining"]
     models: list[str] = []
     failed: dict[str, str] = {}
+
+
+class ReadyStatus(BaseModel):
+    """Readiness and the served models; the details (`failed`, `down`) only for a request with a valid API key
+    when keys are required, since reasons carry paths and ONNX Runtime errors."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ready", "models": ["mnist-cgan", "mnist-dcgan"], "failed": {}, "down": {}},
+                {"status": "ready", "models": ["mnist-cgan", "mnist-dcgan"]},
+                {"status": "loading", "models": []},
+            ]
+        }
+    )
+
+    status: Literal["ready", "loading", "unready", "draining"]
+    models: list[str]
+    failed: dict[str, str] = Field(
+        default_factory=dict, description="models (or folders) not served, or served at a previous version, and why"
+    )
+    down: dict[str, str] = Field(
+        default_factory=dict, description="lanes (model graphs) whose last batch failed, and why; empty once one works"
+    )
 
 
 class ReloadResponse(BaseModel):

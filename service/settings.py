@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # the container must listen on every interface
     port: int = Field(default=8000, ge=0, le=65535)  # 0: let the OS pick (tests)
     max_batch: int = Field(default=64, ge=1, le=1024)  # images per ORT run; larger requests are chunked
+    # off: requests are never merged, each ORT run holds one request's rows (up to max_batch): the benchmark's baseline
+    batching: Literal["on", "off"] = "on"
     max_wait_ms: float = Field(default=5.0, ge=0.0, le=1000.0)  # how long the oldest image waits for company
     queue_images: int = Field(default=1024, ge=1)  # images waiting per model before new requests get 503
     threads: int = Field(default=0, ge=0, le=256)  # ORT intra-op threads; 0: the CPUs this process may use

@@ -6,7 +6,9 @@ finds nothing servable it sets `fatal`, and `python -m service` exits with that 
 
 `reload()` (POST /admin/reload) brings the served set in line with the models directory while
 requests keep flowing: a new version loads beside the old one, the swap is one assignment on the
-event loop, and the old version's batcher stops only once no request holds it any more.
+event loop, and the old version's batcher stops only once no request holds it any more. A model
+whose new version cannot be served, its manifest included, keeps its previous version; only a
+folder that is gone stops a model.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from starlette.types import Receive
 
 from service import deadline
+from service.auth import KeyRing
 from service.batcher import Batcher, BatcherStopped, Inputs, QueueFull
 from service.errors import ClientGone, DeadlineExceeded, InputError, ModelNotFound, Unavailable
 from service.manifest import TextToImageManifest, TranslatorManifest, file_sha256
@@ -84,10 +87,12 @@ class ServiceState:
     """Everything one app owns; attached to `app.state.service` by `create_app`."""
 
     settings: Settings
+    keys: KeyRing  # who may see /readyz's details
     metrics: Metrics = field(default_factory=Metrics)
     registry: ModelRegistry = field(default_factory=ModelRegistry)
     pipelines: dict[str, Pipeline] = field(default_factory=dict)  # translators and text-to-image models
     lanes: dict[str, Lane] = field(default_factory=dict)
+    folders: dict[str, Path] = field(default_factory=dict)  # the folder each served model was loaded from
     drain: Drain = field(default_factory=Drain)
     loading: bool = True
     default_model: str | None = None
@@ -108,6 +113,10 @@ class ServiceState:
     def batchers(self) -> dict[str, Batcher]:
         """The batcher of each served model, by name."""
         return {name: lane.batcher for name, lane in self.lanes.items()}
+
+    def lanes_down(self) -> dict[str, str]:
+        """Lanes whose last batch failed, and why (until one of their batches succeeds)."""
+        return {name: lane.batcher.down for name, lane in sorted(self.lanes.items()) if lane.batcher.down}
 
     async def load(self) -> None:
         """Verify, open, warm up and start every model; one bad model never stops the others."""
@@ -133,12 +142,15 @@ class ServiceState:
     async def reload(self) -> ReloadResponse:
         """Serve what the models directory holds now: load new and changed models, drop removed ones.
 
-        A changed model whose new version cannot be loaded keeps serving its previous version.
+        A changed model whose new version cannot be loaded, or whose new manifest does not validate, keeps
+        serving its previous version; only a model whose folder is gone is dropped.
         """
         async with self._reload_lock:
             s = self.settings
             found, failed = await asyncio.to_thread(scan, s.models_dir)
-            todo = plan({name: m.manifest for name, m in self.registry.models.items()}, found)
+            broken = self._keep_broken(failed)
+            served = {name: m.manifest for name, m in self.registry.models.items() if name not in broken}
+            todo = plan(served, found)
             added: list[str] = []
             updated: list[str] = []
             for folder, manifest in todo.load:
@@ -154,10 +166,12 @@ class ServiceState:
                     continue
                 (updated if model.name in self.registry.models else added).append(model.name)
                 await self._serve(model)
+                self.folders[model.name] = folder
             for name in todo.remove:
                 self.registry.remove(name)
+                self.folders.pop(name, None)
                 self._retire(self.lanes.pop(name))
-            await self._reload_pipelines(added, updated, todo.remove, todo.keep, failed)
+            await self._reload_pipelines(added, updated, todo.remove, todo.keep, failed, broken)
             self.registry.failed = failed
             for name, reason in failed.items():
                 log.error("not serving %s: %s", name, reason)
@@ -173,12 +187,29 @@ class ServiceState:
                 default=self.default_model,
             )
 
+    def _keep_broken(self, failed: dict[str, str]) -> set[str]:
+        """Served models whose folder now holds a manifest that does not validate: they keep serving their
+        previous version, and `failed` names them (instead of the folder) with the reason."""
+        broken = set()
+        for name, folder in self.folders.items():
+            if folder.name in failed and folder.is_dir():
+                failed[name] = failed.pop(folder.name) + "; still serving the previous version"
+                broken.add(name)
+        return broken
+
     async def _reload_pipelines(
-        self, added: list[str], updated: list[str], removed: list[str], kept: list[str], failed: dict[str, str]
+        self,
+        added: list[str],
+        updated: list[str],
+        removed: list[str],
+        kept: list[str],
+        failed: dict[str, str],
+        broken: set[str],
     ) -> None:
         """Translators and text-to-image models follow the directory as generators do (`reload` holds the lock).
 
-        `failed` already names their invalid folders: `scan` reads every manifest, whatever its kind.
+        `failed` already names their invalid folders: `scan` reads every manifest, whatever its kind; `broken`
+        are the served models among them, which keep serving.
         """
         found, _ = await asyncio.to_thread(discover_all, self.settings.models_dir)
         on_disk = {m.name for _, m in found}
@@ -203,11 +234,13 @@ class ServiceState:
             for runner in pipeline.runners():
                 await self._start_lane(runner)
             self.pipelines[manifest.name] = pipeline
+            self.folders[manifest.name] = folder
             if current is not None:  # a direction the new version lacks stops too
                 for runner in current.runners():
                     if runner.name not in {r.name for r in pipeline.runners()}:
                         self._retire(self.lanes.pop(runner.name))
-        for name in sorted(set(self.pipelines) - on_disk):
+        for name in sorted(set(self.pipelines) - on_disk - broken):
+            self.folders.pop(name, None)
             for runner in self.pipelines.pop(name).runners():
                 self._retire(self.lanes.pop(runner.name))
             removed.append(name)
@@ -240,6 +273,7 @@ class ServiceState:
             hooks=self.metrics.hooks(model.name),
             name=model.name,
             adaptive_wait=True,  # a lone request runs at once; concurrent ones still batch (docs/bench)
+            merge=s.batching == "on",
         )
         await batcher.start()
         old = self.lanes.get(model.name)

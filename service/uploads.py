@@ -2,7 +2,9 @@
 
 Three steps, each its own function (docs/API.md, "POST /translate"):
 1. `open_image`: the format from the file's first bytes (PNG or JPEG; any other is refused by name), then the size
-   and the pixel mode from its header, all before a pixel is decoded, so a huge or odd image costs nothing.
+   and the pixel mode from its header, all before a pixel is decoded, so a huge or odd image costs nothing; then
+   transparency: an image with a pixel less than opaque is refused, since grey drops the alpha and what lies under
+   it is unknown (a drawing app's black stroke on a transparent ground would read as all black).
 2. `to_grey`: 8-bit grey, Pillow's `convert("L")`.
 3. `fit`: the datasets' polarity (light strokes on a dark ground: an image whose border is mostly light, as a
    scan or a drawing-app export is, gets inverted), then the model's size (a non-square image is first padded to
@@ -56,11 +58,24 @@ def open_image(data: bytes, field: str = "image") -> Image.Image:
             problem = MODE_PROBLEMS.get(img.mode, f"pixel mode {img.mode!r}; send 8-bit grey or RGB")
             raise InputError(field, f"the {fmt} is {problem}")
         img.load()
+        if transparent(img):
+            raise InputError(
+                field,
+                f"the {fmt} has transparent pixels, whose colour the model cannot know: flatten it onto its "
+                "background first (light strokes on black, or dark strokes on white) and send it again",
+            )
     except Image.DecompressionBombError:  # Pillow refuses such a header in open(), before the size check above
         raise InputError(field, too_large) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InputError(field, f"the {fmt} cannot be decoded (truncated or corrupt)") from None
     return img
+
+
+def transparent(img: Image.Image) -> bool:
+    """Whether a pixel is less than opaque: through an alpha channel (LA, PA, RGBA) or a PNG's tRNS colour."""
+    if img.mode not in ("LA", "PA", "RGBA") and "transparency" not in img.info:
+        return False
+    return bool(img.convert("RGBA").getchannel("A").getextrema()[0] < 255)
 
 
 def to_grey(img: Image.Image) -> Image.Image:

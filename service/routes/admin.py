@@ -14,6 +14,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 async def reload(state: StateDep) -> ReloadResponse:
     """Re-read the models directory: load new or changed models and swap them in, stop serving removed ones.
 
-    Requests keep being served throughout; a model whose new version fails its checks keeps its old one.
+    Requests keep being served throughout; a model whose new version (or new manifest) fails its checks keeps
+    its old one, and `failed` says why.
     """
     return await state.reload()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.deps import StateDep
 from service.metrics import CONTENT_TYPE
-from service.schemas import HealthStatus
+from service.schemas import HealthStatus, ReadyStatus
 
 router = APIRouter(tags=["operations"])
 
@@ -21,16 +21,22 @@ async def healthz() -> HealthStatus:
 
 
 @router.get(
-    "/readyz", responses={503: {"model": HealthStatus, "description": "still loading, nothing served, or draining"}}
+    "/readyz",
+    response_model=ReadyStatus,
+    responses={503: {"model": ReadyStatus, "description": "still loading, nothing served, or draining"}},
 )
-async def readyz(state: StateDep) -> JSONResponse:
-    """200 once loading finished with at least one model served, 503 again from SIGTERM on; `failed` names
-    models refused."""
+async def readyz(state: StateDep, request: Request) -> JSONResponse:
+    """200 once loading finished with at least one model served, 503 again from SIGTERM on. Open to probes
+    without a key; `failed` (models refused) and `down` (lanes whose last batch failed) need a valid key
+    when API keys are required."""
     status: Literal["ready", "loading", "unready", "draining"] = (
         "draining" if state.drain.draining else "ready" if state.ready else "loading" if state.loading else "unready"
     )
-    body = HealthStatus(status=status, models=state.served_names(), failed=state.registry.failed)
-    return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
+    body = ReadyStatus(
+        status=status, models=state.served_names(), failed=state.registry.failed, down=state.lanes_down()
+    )
+    hidden = None if state.keys.admits(request.headers.raw) else {"failed", "down"}
+    return JSONResponse(body.model_dump(exclude=hidden), status_code=200 if state.ready else 503)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})

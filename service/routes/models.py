@@ -6,10 +6,23 @@ from fastapi import APIRouter
 
 from service.deps import StateDep
 from service.pipelines import LoadedTranslator, Pipeline
-from service.registry import LoadedModel
-from service.schemas import DirectionInfo, ImageShape, ModelInfo, ModelsResponse, TextInfo
+from service.registry import IdentityProof, LoadedModel
+from service.schemas import DirectionInfo, IdentityInfo, ImageShape, ModelInfo, ModelsResponse, TextInfo
 
 router = APIRouter(prefix="/models", tags=["models"])
+
+
+def identity_info(proofs: list[IdentityProof | None]) -> IdentityInfo:
+    """One model's proof: a translator's directions together (fixed if any is, identical if all are)."""
+    done = [p for p in proofs if p is not None]
+    assert done and len(done) == len(proofs), "every served graph passed through the identity proof"
+    return IdentityInfo(
+        shapes="fixed" if any(p.shapes == "fixed" for p in done) else "dynamic",
+        max_batch=done[0].max_batch,
+        passes=done[0].passes,
+        identical=all(p.identical for p in done),
+        seconds=round(sum(p.seconds for p in done), 3),
+    )
 
 
 def model_info(model: LoadedModel | Pipeline) -> ModelInfo:
@@ -34,6 +47,7 @@ def model_info(model: LoadedModel | Pipeline) -> ModelInfo:
         sha256=m.sha256,
         provider=model.provider,
         batch_shapes=model.batch_shapes,
+        identity=identity_info([model.identity]),
         opset=m.opset,
         metrics=m.metrics,
     )
@@ -74,6 +88,7 @@ def pipeline_info(model: Pipeline) -> ModelInfo:
         sha256=m.files()[0][1],
         provider=model.provider,
         batch_shapes="fixed" if any(r.batch_shapes == "fixed" for r in model.runners()) else "dynamic",
+        identity=identity_info([r.identity for r in model.runners()]),
         opset=m.opset,
         metrics=m.metrics,
     )

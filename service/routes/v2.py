@@ -4,11 +4,16 @@
 per image, drawn exactly as `/generate` draws them; an optional `label` tensor overrides the drawn labels),
 and returns the `image` tensor. Requests go through the same batcher as the REST API. Tensors travel as JSON
 `data` or in the protocol's binary extension (`Inference-Header-Content-Length`), both ways.
+
+Whatever a client sends gets a 4xx: a JSON header nested deeper than `MAX_DEPTH` is refused before it is
+parsed (Python's parser would hit its recursion limit: a 500), and a seed sent as a float must be an exact
+integer the type holds (a float32 turns seed 16,777,217 into 16,777,216: the wrong image with a 200).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -34,10 +39,18 @@ DATATYPES = {
 NAMES = {"float32": "FP32", "int64": "INT64"}
 SEED_TYPES = {"INT64", "INT32", "UINT32", "UINT64"}
 HEADER_LENGTH = "Inference-Header-Content-Length"
+MAX_DEPTH = 32  # JSON nesting of a request header; a real one nests about 12 deep (an 8-axis tensor's data)
+EXACT_INTEGERS = {"FP32": 2**24, "FP64": 2**53}  # every integer up to these is held exactly; not all above
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class ProtocolError(Exception):
-    """A request the protocol rejects: answered 400 with the protocol's `{"error": ...}`."""
+    """A request the protocol rejects: answered with the protocol's `{"error": ...}`, 400 unless said otherwise."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class InputTensor(BaseModel):
@@ -133,12 +146,23 @@ async def model_ready(name: str, state: StateDep) -> JSONResponse:
     return JSONResponse({"name": name, "ready": True})
 
 
+def nesting_depth(text: bytes) -> int:
+    """How deep the arrays and objects of JSON text nest (brackets inside strings do not count)."""
+    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
+        return 0  # cannot be deeper than the limit: skip the scan, as for almost every request
+    brackets = np.frombuffer(_STRING.sub(b"", text).translate(None, _NOT_BRACKETS), np.uint8)
+    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max(initial=0))
+
+
 def parse_body(raw: bytes, header_length: str | None) -> tuple[InferRequest, bytes]:
     """The JSON header and the binary tail (empty without the binary extension)."""
     try:
         size = len(raw) if header_length is None else int(header_length)
         if not 0 < size <= len(raw):
             raise ValueError(f"{HEADER_LENGTH} {size} outside the body's {len(raw)} bytes")
+        if nesting_depth(raw[:size]) > MAX_DEPTH:
+            raise ValueError(f"the JSON nests deeper than {MAX_DEPTH} levels")
         return InferRequest.model_validate(json.loads(raw[:size])), raw[size:]
     except (ValueError, ValidationError) as e:
         raise ProtocolError(f"malformed inference request: {e}") from None
@@ -157,15 +181,30 @@ def decode(tensor: InputTensor, binary: memoryview, offset: int) -> tuple[np.nda
         if size is not None:
             if not isinstance(size, int) or size != count * np.dtype(dtype).itemsize or offset + size > len(binary):
                 raise ValueError(f"binary_data_size {size} does not fit shape {tensor.shape} {tensor.datatype}")
-            array = np.frombuffer(binary[offset : offset + size], dtype=dtype).copy()
+            array = sent = np.frombuffer(binary[offset : offset + size], dtype=dtype).copy()
             offset += size
-        else:
-            array = np.asarray(tensor.data if tensor.data is not None else [], dtype=dtype).ravel()
+        else:  # floats as sent: a float64 holds every number Python's JSON parser reads
+            parse = np.float64 if np.dtype(dtype).kind == "f" else dtype
+            sent = np.asarray(tensor.data if tensor.data is not None else [], dtype=parse).ravel()
+            array = sent.astype(dtype, copy=False)
         if array.size != count:
             raise ValueError(f"{array.size} values for shape {tensor.shape}")
-        return array.reshape(tensor.shape), offset
     except (ValueError, TypeError, OverflowError) as e:
         raise ProtocolError(f"input {tensor.name!r}: {e}") from None
+    if tensor.name == "seed" and tensor.datatype in EXACT_INTEGERS:
+        exact_float_seeds(tensor.datatype, sent)
+    return array.reshape(tensor.shape), offset
+
+
+def exact_float_seeds(datatype: str, sent: np.ndarray) -> None:
+    """Seeds sent as floats must be integers the type holds exactly (FP32: up to 2^24), else 422."""
+    limit = EXACT_INTEGERS[datatype]
+    exact = np.isfinite(sent) & (sent == np.floor(sent)) & (np.abs(sent) <= limit)
+    if not np.all(exact):
+        bad = sent[~exact][0]
+        limit_text = "2^24" if datatype == "FP32" else "2^53"
+        message = f"input 'seed': {datatype} seeds must be exact integers up to {limit_text} ({bad!r} is not); "
+        raise ProtocolError(message + "send larger seeds as INT64 or UINT32", status=422)
 
 
 def check_rows(name: str, array: np.ndarray, rows: int, high: int) -> np.ndarray:
@@ -242,7 +281,13 @@ def encode(request: InferRequest, name: str, images: np.ndarray) -> Response:
     return Response(header + data, media_type="application/octet-stream", headers={HEADER_LENGTH: str(len(header))})
 
 
-@router.post("/models/{name}/infer", responses={400: {"description": "a request the protocol rejects"}})
+@router.post(
+    "/models/{name}/infer",
+    responses={
+        400: {"description": "a request the protocol rejects"},
+        422: {"description": "a seed sent as a float that is not an exact integer the type holds"},
+    },
+)
 async def infer(name: str, request: Request, state: StateDep) -> Response:
     """Run the generator on tensors (or seeds) through the service's batcher."""
     model = served(state, name)
@@ -259,6 +304,6 @@ async def infer(name: str, request: Request, state: StateDep) -> Response:
             arrays[tensor.name], offset = decode(tensor, binary, offset)
         feeds = model_inputs(model, arrays, state.settings.max_n)
     except ProtocolError as e:
-        return error(400, str(e))
+        return error(e.status, str(e))
     images = await state.sample(request.receive, model, feeds)
     return encode(body, model.name, images)

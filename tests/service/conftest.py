@@ -49,8 +49,13 @@ def tiny_generator(
     codes: tuple[int, int] | None = None,
     blend: bool = False,
     seed: int = 0,
+    fails_above: float | None = None,
 ) -> None:
-    """z (+ label embedding, + InfoGAN code projections) → Gemm → Tanh → Reshape (N, C, size, size)."""
+    """z (+ label embedding, + InfoGAN code projections) → Gemm → Tanh → Reshape (N, C, size, size).
+
+    `fails_above`: a broken model for the failure tests. It adds a row of zeros that it looks up with the index
+    `z[:, 0] > fails_above`, so ONNX Runtime raises (index out of bounds) for any batch that holds such a row.
+    """
     rng = np.random.default_rng(seed)
     pixels = channels * size * size
     inputs = [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", latent_dim])]
@@ -87,6 +92,20 @@ def tiny_generator(
             helper.make_node("Add", ["h1", "cc"], ["h2"]),
         ]
         h = "h2"
+    if fails_above is not None:
+        inits += [
+            _tensor("Zrow", np.zeros((1, latent_dim), np.float32)),
+            _tensor("T", np.array(fails_above, np.float32)),
+        ]
+        inits.append(_tensor("first", np.array(0, np.int64)))
+        nodes += [
+            helper.make_node("Gather", ["z", "first"], ["z0"], axis=1),
+            helper.make_node("Greater", ["z0", "T"], ["over"]),
+            helper.make_node("Cast", ["over"], ["row"], to=TensorProto.INT64),
+            helper.make_node("Gather", ["Zrow", "row"], ["zero"]),
+            helper.make_node("Add", [h, "zero"], ["hf"]),
+        ]
+        h = "hf"
     nodes += [
         helper.make_node("Gemm", [h, "W", "b"], ["g"]),
         helper.make_node("Tanh", ["g"], ["t"]),

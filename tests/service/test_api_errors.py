@@ -55,6 +55,13 @@ def test_malformed_bodies(client, raw):
     assert r.status_code == 422 and "detail" in r.json()
 
 
+@pytest.mark.parametrize("path", ["/generate", "/interpolate", "/arithmetic", "/infogan", "/translate", "/text2image"])
+def test_a_deeply_nested_body_is_a_422(client, path):
+    for raw in (b"[" * 60_000, b'{"seed": ' + b"[" * 60_000):
+        r = client.post(path, content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body"], (path, r.text)
+
+
 def test_labels_are_checked_against_the_model(server, client):
     unc, cond = server.find("unconditional")["name"], server.find("conditional")["name"]
     _check(client, "/generate", {"model": unc, "label": 1}, 422, "label")

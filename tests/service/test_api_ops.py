@@ -48,6 +48,15 @@ def test_models_list_and_detail(client, server):
         assert info["provider"] in ("CPUExecutionProvider", "CUDAExecutionProvider")
         assert re.fullmatch(r"[0-9a-f]{64}", info["sha256"]) and info["batch_shapes"] == "dynamic"
         assert set(info["image"]) == {"channels", "height", "width"} and isinstance(info["metrics"], dict)
+        proof = info["identity"]  # every batch size the batcher can send (GAN_MAX_BATCH 16 here), twice
+        assert proof == {
+            "shapes": "dynamic",
+            "max_batch": 16,
+            "passes": 2,
+            "identical": True,
+            "seconds": proof["seconds"],
+        }
+        assert 0 < proof["seconds"] < 60
     cgan = server.find("conditional")
     assert cgan["num_classes"] == len(cgan["class_names"])
     infogan = server.find("infogan")

@@ -27,6 +27,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("auth")
     for name in ("tiny-dcgan", "tiny-infogan"):
         write_tiny_model(root / "models", name, **TINY_KINDS[name])
+    write_tiny_model(root / "models", "tiny-corrupt", corrupt=True)  # refused: /readyz has a reason to hide
     key_file = root / "api_keys"
     key_file.write_text(f"# mounted secret\n\n  {FILE_KEY}  \n")
     settings = {
@@ -57,6 +58,16 @@ def every_route(server: Launched) -> list[tuple[str, str]]:
 def test_probes_need_no_key(guarded: Launched):
     assert httpx.get(f"{guarded.url}/healthz").status_code == 200
     assert httpx.get(f"{guarded.url}/readyz").status_code == 200
+
+
+def test_readyz_shows_details_only_with_a_valid_key(guarded: Launched):
+    for headers in ({}, bearer("not-a-key-0123456789")):
+        r = httpx.get(f"{guarded.url}/readyz", headers=headers)
+        assert r.status_code == 200 and r.json() == {"status": "ready", "models": ["tiny-dcgan", "tiny-infogan"]}
+    for key in (ENV_KEYS[0], ADMIN_KEY):
+        detailed = httpx.get(f"{guarded.url}/readyz", headers={"X-API-Key": key}).json()
+        assert detailed["models"] == ["tiny-dcgan", "tiny-infogan"] and detailed["down"] == {}
+        assert "sha256" in detailed["failed"]["tiny-corrupt"]
 
 
 def test_every_other_route_is_401_without_a_valid_key(guarded: Launched):

@@ -1,6 +1,9 @@
-"""The batcher at two levels: pure take_batch() on a deque, then the async loop with a fake model."""
+"""The batcher at three levels: pure take_batch() on a deque, the async loop with a fake model, and a real
+server whose model fails on some batches."""
 
 import asyncio
+import json
+import logging
 import threading
 from collections import deque
 
@@ -11,6 +14,7 @@ from service.batcher import (
     Batcher,
     BatcherHooks,
     BatcherStopped,
+    BatchFailed,
     Job,
     QueueFull,
     bucket_size,
@@ -18,6 +22,10 @@ from service.batcher import (
     pad_rows,
     take_batch,
 )
+from service.sampling import draw
+
+from .conftest import write_tiny_model
+from .launch import serving
 
 # ---------- pure parts ----------
 
@@ -149,7 +157,7 @@ def test_a_model_error_reaches_every_job_of_the_batch():
         return results
 
     results = asyncio.run(main())
-    assert all(isinstance(r, RuntimeError) and "exploded" in str(r) for r in results)
+    assert all(isinstance(r, BatchFailed) and "exploded" in str(r) for r in results)
 
 
 def test_a_wrong_row_count_is_an_error_not_a_misaligned_answer():
@@ -162,7 +170,7 @@ def test_a_wrong_row_count_is_an_error_not_a_misaligned_answer():
         await b.stop()
         return results
 
-    assert all(isinstance(r, RuntimeError) and "rows" in str(r) for r in asyncio.run(main()))
+    assert all(isinstance(r, BatchFailed) and "rows" in str(r) for r in asyncio.run(main()))
 
 
 def test_queue_bound_refuses_at_once_but_an_empty_queue_takes_anything():
@@ -258,3 +266,97 @@ def test_inputs_must_share_one_batch_size():
             await b.stop()
 
     asyncio.run(main())
+
+
+def test_batching_off_runs_each_request_alone_with_its_rows_together():
+    """`merge=False` (GAN_BATCHING=off): one request per run, at once, its rows in one run up to max_batch."""
+
+    async def main():
+        model = FakeModel()
+        b = _batcher(model, merge=False)  # max_wait 1000 s: a run that waited for company would never come
+        await b.start()
+        model.gate.clear()
+        first = asyncio.ensure_future(b.submit(_rows(1, 2)))  # held in the model
+        await asyncio.sleep(0.05)
+        rest = [asyncio.ensure_future(b.submit(_rows(v))) for v in (3, 4, 5)]
+        rest.append(asyncio.ensure_future(b.submit(_rows(6, 7, 8, 9, 10, 11))))  # 6 rows: chunks of 4 and 2
+        await asyncio.sleep(0.05)
+        model.gate.set()
+        out = await asyncio.wait_for(asyncio.gather(first, *rest), 5)
+        await b.stop()
+        return model.calls, [o.ravel().tolist() for o in out]
+
+    calls, out = asyncio.run(main())
+    assert calls == [2, 1, 1, 1, 4, 2]
+    assert out == [[2, 4], [6], [8], [10], [12, 14, 16, 18, 20, 22]]
+
+
+def _failing_batch_then_a_good_one(b: Batcher, bad: list[dict[str, np.ndarray]]) -> tuple[list, str | None, float]:
+    """Submit `bad` together, then one good request; return the bad results, `b.down` between, the good result."""
+
+    async def main():
+        await b.start()
+        results = await asyncio.wait_for(asyncio.gather(*(b.submit(x) for x in bad), return_exceptions=True), 5)
+        down = b.down
+        good = await asyncio.wait_for(b.submit(_rows(5)), 5)
+        assert b.down is None
+        await b.stop()
+        return results, down, good.item()
+
+    return asyncio.run(main())
+
+
+def test_inputs_that_cannot_be_joined_fail_their_batch_once_and_the_loop_goes_on(caplog):
+    caplog.set_level(logging.ERROR, logger="service.batcher")
+    b = _batcher(FakeModel(), max_batch=2, max_wait_s=0.01, name="m")
+    results, down, good = _failing_batch_then_a_good_one(b, [_rows(1), {"z": np.zeros((1, 2), np.float32)}])
+    assert all(isinstance(r, BatchFailed) for r in results), results
+    assert down and "concatenat" in down and good == 10.0
+    assert len(caplog.records) == 1 and "m" in caplog.records[0].getMessage()
+
+
+def test_a_failing_hook_fails_the_batch_not_the_loop():
+    calls = []
+
+    def on_batch(images: int, seconds: float) -> None:
+        calls.append(images)
+        if len(calls) == 1:
+            raise ValueError("metrics backend gone")
+
+    b = _batcher(FakeModel(), max_batch=1, hooks=BatcherHooks(on_batch=on_batch))
+    results, down, good = _failing_batch_then_a_good_one(b, [_rows(1)])
+    assert isinstance(results[0], BatchFailed) and down and "metrics backend gone" in down
+    assert good == 10.0 and calls == [1, 1]
+
+
+# ---------- a real server whose model fails ----------
+
+FAILS_ABOVE = 3.0  # the broken model raises for a batch holding a seed whose z[0] is above this
+
+
+@pytest.fixture(scope="module")
+def broken_server(tmp_path_factory: pytest.TempPathFactory):
+    models = tmp_path_factory.mktemp("broken_models")
+    write_tiny_model(models, "tiny-broken", fails_above=FAILS_ABOVE)
+    write_tiny_model(models, "tiny-dcgan")
+    log = tmp_path_factory.mktemp("broken_server") / "server.log"
+    with serving(models, log, max_batch=8) as server:
+        yield server
+
+
+def test_a_failing_model_answers_500_logged_once_and_readyz_reports_its_lane_down(broken_server):
+    bad = next(s for s in range(100_000) if draw(s, 8).z[0] > FAILS_ABOVE)
+    assert bad >= 16, "the broken model would already fail its start-up checks"
+    with broken_server.client() as c:
+        assert c.get("/readyz").json()["down"] == {}
+        r = c.post("/generate", json={"model": "tiny-broken", "seed": bad})
+        assert r.status_code == 500 and "tiny-broken" in r.json()["detail"]
+        ready = c.get("/readyz")
+        assert ready.status_code == 200 and "out of data bounds" in ready.json()["down"]["tiny-broken"]
+        assert c.post("/generate", json={"model": "tiny-dcgan", "seed": bad}).status_code == 200
+        assert c.post("/generate", json={"model": "tiny-broken", "seed": 1}).status_code == 200
+        assert c.get("/readyz").json()["down"] == {}
+    records = [json.loads(line) for line in broken_server.text().splitlines() if line.startswith("{")]
+    failures = [r for r in records if "out of data bounds" in json.dumps(r)]
+    assert len(failures) == 1 and failures[0]["logger"] == "service.batcher", failures
+    assert "out of data bounds" not in "".join(x for x in broken_server.text().splitlines() if not x.startswith("{"))

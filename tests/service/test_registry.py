@@ -9,7 +9,16 @@ from pydantic import ValidationError
 
 from service.errors import InputError
 from service.manifest import Manifest, load_any_manifest, load_manifest
-from service.registry import CPU, ModelLoadError, batch_invariant, discover, discover_all, load_model
+from service.registry import (
+    CPU,
+    ModelLoadError,
+    discover,
+    discover_all,
+    identity_feeds,
+    load_model,
+    prove_identity,
+    settle_batch_shapes,
+)
 from service.settings import Settings
 
 from .conftest import EXPORTED, write_tiny_model
@@ -68,7 +77,10 @@ def test_inconsistent_manifests_are_rejected(tiny_models_dir, change, field):
 def test_load_picks_cpu_quietly_and_is_batch_invariant(tiny_models_dir, capfd):
     model = _load(tiny_models_dir / "tiny-infogan")
     assert model.provider == CPU and model.batch_shapes == "dynamic" and model.buckets is None
-    assert batch_invariant(model)
+    assert model.session.get_session_options().use_deterministic_compute
+    proof = model.identity
+    assert (proof.shapes, proof.max_batch, proof.passes, proof.identical) == ("dynamic", 8, 2, True)
+    assert 0 < proof.seconds < 60
     captured = capfd.readouterr()
     assert "onnxruntime" not in captured.err.lower() and "error" not in captured.err.lower()
 
@@ -76,6 +88,40 @@ def test_load_picks_cpu_quietly_and_is_batch_invariant(tiny_models_dir, capfd):
 def test_forced_cpu_and_fixed_shapes(tiny_models_dir):
     model = _load(tiny_models_dir / "tiny-dcgan", provider="cpu", batch_shapes="fixed")
     assert model.provider == CPU and model.batch_shapes == "fixed" and model.buckets == (8,)
+    assert (model.identity.shapes, model.identity.max_batch, model.identity.identical) == ("fixed", 8, True)
+
+
+class Perturbed:
+    """A real model's run whose output changes by one float32 step at one batch size, or from one run to
+    the next: what a kernel chosen per shape, or a non-deterministic one, would do."""
+
+    def __init__(self, run, at_size: int | None = None, every_other_run: bool = False) -> None:
+        self.run, self.at_size, self.every_other_run, self.runs = run, at_size, every_other_run, 0
+
+    def __call__(self, feeds):
+        self.runs += 1
+        out = self.run(feeds)
+        if len(out) == self.at_size or (self.every_other_run and self.runs % 2 == 0):
+            out = np.nextafter(out, np.float32(2))
+        return out
+
+
+def test_the_proof_covers_every_batch_size_and_a_second_pass(tiny_models_dir):
+    model = _load(tiny_models_dir / "tiny-cgan", max_batch=64)
+    feeds = identity_feeds(model, 64)
+    assert prove_identity(model.run, feeds, 64)
+    assert not prove_identity(Perturbed(model.run, at_size=37), feeds, 64)  # not one of 1, 4 and 5
+    assert not prove_identity(Perturbed(model.run, every_other_run=True), feeds, 64)
+
+
+def test_the_fixed_shape_fallback_is_proven_the_same_way(tiny_models_dir):
+    model = _load(tiny_models_dir / "tiny-cgan", max_batch=64)
+    feeds, settings = identity_feeds(model, 64), SETTINGS.model_copy(update={"max_batch": 64})
+    shapes = settle_batch_shapes("m", Perturbed(model.run, at_size=37), feeds, settings)
+    assert (shapes.batch_shapes, shapes.buckets) == ("fixed", (64,))
+    assert (shapes.proof.shapes, shapes.proof.max_batch, shapes.proof.identical) == ("fixed", 64, True)
+    with pytest.raises(ModelLoadError, match="not deterministic"):
+        settle_batch_shapes("m", Perturbed(model.run, every_other_run=True), feeds, settings)
 
 
 def test_a_wrong_checksum_is_not_served(tmp_path):

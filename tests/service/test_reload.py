@@ -125,6 +125,23 @@ def test_a_changed_model_that_fails_its_checks_keeps_its_previous_version(reload
     assert ready.status_code == 200 and "tiny-a" in ready.json()["failed"]
 
 
+def test_a_served_model_whose_new_manifest_is_broken_keeps_serving_until_its_folder_goes(reloadable):
+    server, models = reloadable
+    before = httpx.post(f"{server.url}/generate", json={"model": "tiny-a", "seed": 3})
+    (models / "tiny-a" / "manifest.json").write_text("{")
+    report = reload(server)
+    reason = report["failed"]["tiny-a"]
+    assert "invalid manifest.json" in reason and "still serving the previous version" in reason
+    assert "tiny-a" in report["models"] and "tiny-a" not in report["removed"]
+    after = httpx.post(f"{server.url}/generate", json={"model": "tiny-a", "seed": 3})
+    assert after.status_code == 200 and after.content == before.content
+    assert httpx.get(f"{server.url}/readyz").json()["failed"]["tiny-a"] == reason
+    shutil.rmtree(models / "tiny-a")
+    report = reload(server)
+    assert report["removed"] == ["tiny-a"] and "tiny-a" not in report["failed"]
+    assert httpx.post(f"{server.url}/generate", json={"model": "tiny-a"}).status_code == 404
+
+
 def test_a_new_model_with_a_bad_manifest_is_reported_not_served(reloadable):
     server, models = reloadable
     (models / "tiny-d").mkdir()
@@ -173,6 +190,12 @@ def test_translators_and_text_models_reload_like_generators(tmp_path: Path):
             and "previous version" in report["failed"]["mnist-cyclegan"]
         )
         assert httpx.post(f"{server.url}/translate", json=body).content == before.content
+        text_body = {"model": "mnist-stackgan", "text": "a one", "seed": 1}
+        text_before = httpx.post(f"{server.url}/text2image", json=text_body).content
+        (models / "mnist-stackgan" / "manifest.json").write_text('{"name": "mnist-stackgan"}')
+        report = reload(server)
+        assert "previous version" in report["failed"]["mnist-stackgan"] and "mnist-stackgan" in report["models"]
+        assert httpx.post(f"{server.url}/text2image", json=text_body).content == text_before
         shutil.rmtree(models / "mnist-cyclegan")
         shutil.rmtree(models / "mnist-stackgan")
         report = reload(server)

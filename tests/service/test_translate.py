@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from .conftest import REPO
 from .helpers import decode, post_json
@@ -71,6 +71,24 @@ def test_an_uploaded_png_translates_like_the_bank_image_it_shows(client, transla
     rgb = decode(seeded["source"]).convert("RGB")  # colour PNGs are read as grey
     as_rgb = post_json(client, "/translate", {"model": translator["name"], "image": png_b64(rgb)})
     assert as_rgb["translation"] == seeded["translation"]
+
+
+def test_a_png_with_transparent_pixels_is_refused_with_the_reason(client, translator):
+    """A drawing app's export, a black stroke on a transparent background, would read as all black."""
+    stroke = Image.new("RGBA", (28, 28), (0, 0, 0, 0))
+    ImageDraw.Draw(stroke).line([(14, 4), (14, 24)], fill=(0, 0, 0, 255), width=3)
+    grey_alpha = stroke.convert("LA")
+    palette = Image.new("P", (28, 28), 0)
+    palette.info["transparency"] = 0  # a tRNS chunk: colour 0 is transparent
+    for img in (stroke, grey_alpha, palette):
+        r = client.post("/translate", json={"model": translator["name"], "image": png_b64(img)})
+        assert r.status_code == 422, (img.mode, r.text)
+        (err,) = r.json()["detail"]
+        assert err["loc"] == ["body", "image"] and "transparent" in err["msg"] and "black" in err["msg"], err
+    seeded = post_json(client, "/translate", {"model": translator["name"], "seed": 9})
+    opaque = decode(seeded["source"]).convert("RGBA")  # an alpha channel that is opaque everywhere is fine
+    sent = post_json(client, "/translate", {"model": translator["name"], "image": png_b64(opaque)})
+    assert sent["translation"] == seeded["translation"]
 
 
 def ink(b64: str) -> float:

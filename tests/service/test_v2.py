@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from urllib.parse import urlparse
 
 import httpx
@@ -99,3 +100,41 @@ def test_unknown_model_and_malformed_body(client):
     assert client.post("/v2/models/nope/infer", json={"inputs": []}).status_code == 404
     r = client.post("/v2/models/" + client.get("/models").json()["default"] + "/infer", content=b"{not json")
     assert r.status_code == 400 and "malformed" in r.json()["error"]
+
+
+def _post_infer(client: httpx.Client, model: str, body: bytes) -> httpx.Response:
+    return client.post(f"/v2/models/{model}/infer", content=body, headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 60_000,
+        b'{"inputs": ' + b"[" * 60_000,
+        b'{"inputs": [{"name": "z", "shape": [1], "datatype": "FP32", "data": ' + b"[" * 40 + b"0" + b"]" * 40 + b"}]}",
+    ],
+    ids=["open-brackets", "in-inputs", "deep-data"],
+)
+def test_a_deeply_nested_body_is_a_400_not_a_500(server, client, body):
+    r = _post_infer(client, server.find("unconditional")["name"], body)
+    assert r.status_code == 400 and "nests deeper than" in r.json()["error"], r.text
+
+
+def _seed_body(datatype: str, value: float) -> bytes:
+    tensor = {"name": "seed", "shape": [1], "datatype": datatype, "data": [value]}
+    return json.dumps({"inputs": [tensor]}).encode()
+
+
+def test_fp32_seeds_are_exact_integers_up_to_2_24(tc, server, client):
+    model = server.find("unconditional")["name"]
+    for binary in (True, False):
+        image = infer(tc, model, {"seed": np.array([2**24], dtype=np.float32)}, binary)
+        assert imaging.encode_each(image)[0] == generate_png(client, model, 2**24)
+        with pytest.raises(InferenceServerException, match="2\\^24") as e:
+            infer(tc, model, {"seed": np.array([2**24 + 2], dtype=np.float32)}, binary)  # a float32, held exactly
+        assert e.value.status() == "422"
+    for value in (2**24 + 1, 5.5, 1.0000001):  # rounded to 16,777,216, 5.5 and 1 by a float32
+        r = _post_infer(client, model, _seed_body("FP32", value))
+        assert r.status_code == 422 and "exact integer" in r.json()["error"], (value, r.text)
+    assert _post_infer(client, model, _seed_body("FP64", 2**24 + 1)).status_code == 200  # a float64 holds it
+    assert _post_infer(client, model, _seed_body("FP64", 5.5)).status_code == 422
