@@ -134,6 +134,8 @@ def show(args: argparse.Namespace, result: bytes | dict[str, Any] | list[dict[st
             print(f"wrote {args.output} ({len(result)} bytes)", file=sys.stderr)
         else:
             sys.stdout.buffer.write(result)
+        if isinstance(result, Png) and result.seeds:  # the server's draw too: rerun with --seed to get the same
+            print(f"seed: {','.join(map(str, result.seeds))}", file=sys.stderr)
         return
     if args.command == "models":
         for m in result:

@@ -33,6 +33,16 @@ class Png(bytes):
         png.headers = headers
         return png
 
+    @property
+    def seeds(self) -> list[int]:
+        """X-Seed: every seed that defines the image, including one the server drew because none was sent."""
+        return [int(s) for s in self.headers.get("x-seed", "").split(",") if s]
+
+    @property
+    def seed(self) -> int | None:
+        """The first of `seeds` (the start seed of /generate): send it as `seed` to get these bytes again."""
+        return self.seeds[0] if self.seeds else None
+
 
 class GanError(Exception):
     """The server refused a request; `status` and `detail` are what it said."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import re
 import socket
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import sys
 import pytest
 from PIL import Image
 
-from gan_client import AsyncGanClient, GanClient, GanError
+from gan_client import AsyncGanClient, GanClient, GanError, Png
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +74,28 @@ def test_cli_sample_writes_the_grid(server, tmp_path, gan):
     assert out.read_bytes() == gan.generate(model=model, label=7, seed=1, n=16)
     listing = run_cli("--url", server.url, "models")
     assert model in listing.stdout.decode()
+
+
+def test_the_seed_the_server_drew_is_reported(gan, server, tmp_path):
+    model = server.find("conditional")["name"]
+    png = gan.generate(model=model, n=2)
+    assert isinstance(png.seed, int) and png.seeds == [png.seed]
+    assert png == gan.generate(model=model, n=2, seed=png.seed)
+    pair = gan.translate(model=server.find("translator")["name"])
+    assert pair == gan.translate(model=server.find("translator")["name"], seed=pair.seed)
+
+    async def drawn() -> bytes | dict:
+        async with AsyncGanClient(server.url) as c:
+            return await c.generate(model=model)
+
+    async_png = asyncio.run(drawn())
+    assert isinstance(async_png, Png) and async_png.seed is not None
+    out = tmp_path / "drawn.png"
+    result = run_cli("--url", server.url, "sample", "--model", model, "-n", "2", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    (seed,) = re.findall(rb"^seed: (\d+)$", result.stderr, re.M)
+    again = run_cli("--url", server.url, "sample", "--model", model, "-n", "2", "--seed", seed.decode())
+    assert again.stdout == out.read_bytes() and re.search(rb"^seed: " + seed + rb"$", again.stderr, re.M)
 
 
 def test_cli_shows_server_errors(server):
