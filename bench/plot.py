@@ -25,7 +25,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     """2×2: throughput (top) and p99 (bottom) for n=1 (left) and n=64 (right) requests."""
     fig, axes = plt.subplots(2, 2, figsize=(11, 8), sharex="col")
     raw = doc["raw_ort"]["batches"]
-    limits = doc["ratios"]["single"]["inputs"]
+    limits = {b: doc["ratios"][f"single_L{b}"]["inputs"].get("L") for b in ("1", str(BULK_N))}
     for col, n in enumerate((1, BULK_N)):
         top, bottom = axes[0][col], axes[1][col]
         for name, entry in doc["servers"].items():
@@ -38,8 +38,11 @@ def plot(doc: dict[str, Any], path: Path) -> None:
             bottom.plot(xs, [p["latency_ms"]["p99"] for p in pts], label=entry["label"], **style)
         ref = raw["1"] if n == 1 else raw[str(BULK_N)]
         top.axhline(ref["img_per_s"], color="k", linestyle="--", linewidth=1, label=f"raw ORT batch {ref['batch']}")
-        if n == 1 and limits.get("L"):
-            top.axhline(limits["L"], color="tab:green", linestyle="-.", linewidth=1, label="L (HTTP + batch-1 ORT)")
+        for b, style in (("1", "-."), (str(BULK_N), "--")):
+            if n == 1 and limits[b]:
+                top.axhline(
+                    limits[b], color="tab:green", linestyle=style, linewidth=1, label=f"L{b} (HTTP + batch-{b} ORT)"
+                )
         if n == 1:
             top.axhline(raw[str(BULK_N)]["img_per_s"], color="k", linestyle=":", linewidth=1, label="raw ORT batch 64")
         top.set_title(f"n={n} per request: throughput")

@@ -91,7 +91,7 @@ def server_specs(plan: Plan, workdir: Path) -> dict[str, ServerSpec]:
             "service_unbatched",
             "service, batching off",
             service,
-            service_env | {"GAN_MAX_BATCH": "1"},
+            service_env | {"GAN_BATCHING": "off"},  # one request per run, its rows together
             ready_path="/readyz",
             info_path=info,
         ),
@@ -164,6 +164,7 @@ def service_settings(env: dict[str, str]) -> dict[str, Any]:
     fields.pop("port", None)
     s = Settings(**fields)
     return {
+        "batching": s.batching,
         "max_batch": s.max_batch,
         "max_wait_ms": s.max_wait_ms,
         "queue_images": s.queue_images,

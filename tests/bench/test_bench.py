@@ -21,7 +21,7 @@ from bench.report import ratios, render
 
 REPO = Path(__file__).resolve().parents[2]
 SERVERS = ("noop", "naive", "service_unbatched", "service_batched")
-RATIOS = ("bulk", "single", "vs_naive", "batching_gain", "overhead_ms")
+RATIOS = ("bulk", "single_L1", "single_L64", "vs_naive", "batching_gain", "overhead_ms")
 SINGLE = [(1, 1), (1, 8), (1, 64), (1, 256)]
 BULK = [(64, 1), (64, 8)]
 
@@ -59,8 +59,8 @@ def test_quick_run_reports_machine_settings_and_every_ratio(quick_run: tuple[dic
     assert m["cpu_model"] and m["usable_cpus"] >= 1 and m["versions"]["python"]
     assert "competing" in doc["load_before"] and "competing" in doc["load_after"]
     assert doc["uvicorn"]["loop"] in ("uvloop", "asyncio")
-    assert doc["servers"]["service_unbatched"]["settings"]["max_batch"] == 1
-    assert doc["servers"]["service_batched"]["settings"]["max_batch"] > 1
+    off, on = doc["servers"]["service_unbatched"]["settings"], doc["servers"]["service_batched"]["settings"]
+    assert (off["batching"], on["batching"]) == ("off", "on") and off["max_batch"] == on["max_batch"] >= 64
     assert doc["servers"]["naive"]["info"]["torch_threads"]["intra_op"] >= 1
     assert set(doc["ratios"]) == set(RATIOS)
     for name in RATIOS:
@@ -99,7 +99,8 @@ def _doc(service_on: float, service_off: float) -> dict[str, Any]:
 
     def pt(n: int, c: int, req_s: float, p50: float = 1.0) -> dict[str, Any]:
         lat = {"p50": p50, "p95": p50, "p99": p50, "mean": p50, "max": p50}
-        return {"n": n, "concurrency": c, "req_per_s": req_s, "img_per_s": n * req_s, "latency_ms": lat}
+        point = {"n": n, "concurrency": c, "req_per_s": req_s, "img_per_s": n * req_s, "latency_ms": lat}
+        return point | {"mean_batch_images": 50.0}
 
     def server(req_s: float) -> dict[str, Any]:
         return {"label": "x", "points": [pt(n, c, req_s / n) for n, c in SINGLE + BULK]}
@@ -122,12 +123,30 @@ def _doc(service_on: float, service_off: float) -> dict[str, Any]:
 
 def test_ratios_follow_their_definitions() -> None:
     r = ratios(_doc(service_on=1800.0, service_off=900.0))
-    assert r["single"]["inputs"]["L"] == pytest.approx(2000.0)  # 1 / (1/4000 + 1/4000)
-    assert r["single"]["value"] == pytest.approx(0.9) and r["single"]["met"] is True
+    assert r["single_L1"]["inputs"]["L"] == pytest.approx(2000.0)  # 1 / (1/4000 + 1/4000)
+    assert r["single_L1"]["value"] == pytest.approx(0.9) and r["single_L1"]["met"] is True
+    assert r["single_L64"]["inputs"]["L"] == pytest.approx(8000.0 / 3)  # 1 / (1/4000 + 1/8000)
+    assert r["single_L64"]["value"] == pytest.approx(0.675) and r["single_L64"]["met"] is False
+    assert r["single_L64"]["inputs"]["service_mean_batch"] == 50.0
     assert r["bulk"]["value"] == pytest.approx(1800.0 / 8000.0) and r["bulk"]["met"] is False
     assert r["vs_naive"]["value"] == pytest.approx(3.6)
     assert r["batching_gain"]["value"] == pytest.approx(2.0)
     assert r["overhead_ms"]["value"] == pytest.approx(0.75) and r["overhead_ms"]["met"] is True
+
+
+def test_batching_gain_compares_merging_only_where_batching_off_ran_each_request_whole() -> None:
+    doc = _doc(service_on=1800.0, service_off=900.0)
+    doc["servers"]["service_unbatched"]["settings"] = {"batching": "off", "max_batch": 64}
+    assert set(ratios(doc)["batching_gain"]["inputs"]["per_point"]) == {f"n={n},c={c}" for n, c in SINGLE + BULK}
+    doc["servers"]["service_unbatched"]["settings"] = {"max_batch": 1}  # the first runs: "off" split every request
+    gain = ratios(doc)["batching_gain"]["inputs"]
+    assert set(gain["per_point"]) == {f"n=1,c={c}" for _, c in SINGLE}
+    assert set(gain["vectorisation"]) == {f"n=64,c={c}" for _, c in BULK}
+
+
+def test_the_committed_ratios_are_the_committed_figures_run_through_ratios() -> None:
+    doc = json.loads((REPO / "docs" / "bench" / "results.json").read_text())
+    assert doc["ratios"] == ratios(doc)
 
 
 def test_a_missing_contender_leaves_its_ratios_empty_not_wrong() -> None:
@@ -135,7 +154,7 @@ def test_a_missing_contender_leaves_its_ratios_empty_not_wrong() -> None:
     del doc["servers"]["naive"], doc["servers"]["noop"]
     r = ratios(doc)
     assert r["vs_naive"]["value"] is None and r["vs_naive"]["met"] is None
-    assert r["single"]["value"] is None
+    assert r["single_L1"]["value"] is None and r["single_L64"]["value"] is None
     doc |= {"model": "m", "client": "aiohttp", "uvicorn": {"loop": "uvloop", "http": "httptools"}}
     doc |= {"machine": {"cpu_model": "cpu", "usable_cpus": 2, "versions": {}}}
     doc |= {"load_before": {"competing": []}, "load_after": {"competing": []}, "ratios": r}
