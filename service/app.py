@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from service import __version__, openapi
 from service.auth import AuthMiddleware, KeyRing
@@ -54,7 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await loader
             await state.close()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI's and ReDoc's files served from fastapi-offline's package, not a CDN: they
+    # work air-gapped and in clusters without egress.
+    app = FastAPIOffline(
         title="GAN sampling service",
         version=__version__,
         description=DESCRIPTION,
