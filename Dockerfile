@@ -16,12 +16,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first (cached while only code or models change); the project's core deps exclude torch.
+# The build leaves nothing behind: no build/ or egg-info in /app, and no ONNX Runtime telemetry device id under
+# $HOME (the service turns telemetry off before importing it; the last test makes the build fail if one appears).
 COPY pyproject.toml README.md ./
 COPY service ./service
 RUN pip install --no-cache-dir . \
     && if [ -n "$ORT_EXTRAS" ]; then pip install --no-cache-dir "onnxruntime-gpu[$ORT_EXTRAS]==$ORT_VERSION"; fi \
     && python -c "import service.app" \
-    && ! python -c "import torch" 2>/dev/null
+    && ! python -c "import torch" 2>/dev/null \
+    && rm -rf build ./*.egg-info \
+    && test ! -e "$HOME/.cache/Microsoft"
 
 COPY exported_models ./exported_models
 
