@@ -1,4 +1,4 @@
-"""`python -m training {train,export,classifier,evaluate,all,list}`: see --help of each."""
+"""`python -m training <command>`: train, export and measure the models; `--help` lists every command."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-import torch
-
-from .data import DataError
+TRAIN_EXTRA = "pip install -e '.[train]'"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,8 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    for name in ("train", "all"):
-        p = sub.add_parser(name, help="train (and for `all`: export, evaluate) models", parents=[common])
+    purposes = {
+        "train": "train models (checkpoints, TensorBoard events and loss curves under --runs-dir)",
+        "all": "train, export and evaluate models in one go",
+    }
+    for name, purpose in purposes.items():
+        p = sub.add_parser(name, help=purpose, description=purpose, parents=[common])
         p.add_argument("models", nargs="+", help="e.g. mnist-dcgan fashion-wgan-gp")
         p.add_argument("--epochs", type=int)
         p.add_argument("--seed", type=int, default=0)
@@ -30,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--limit", type=int, help="train on the first N images only")
         p.add_argument("--max-steps", type=int, help="stop after N generator steps")
         p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
-        p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p = sub.add_parser("export", help="checkpoint → ONNX + manifest + samples.png", parents=[common])
+        p.add_argument(
+            "--val-samples", type=int, default=5_000, help="samples for each epoch's validation FID (0: none)"
+        )
+        p.add_argument("--device", help="default: cuda when available, else cpu")
+    p = sub.add_parser("export", help="checkpoint → ONNX + manifest + samples.png + losses.png", parents=[common])
     p.add_argument("models", nargs="+")
     p = sub.add_parser("classifier", help="train the evaluation classifier of a dataset", parents=[common])
     p.add_argument("datasets", nargs="+", choices=["mnist", "fashion-mnist"])
@@ -57,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="the models this project trains and commits", parents=[common])
 
     args = parser.parse_args(argv)
+    try:
+        import torch
+    except ModuleNotFoundError:  # the serve-only install (`pip install .`) has no torch, on purpose
+        print(f"error: training needs PyTorch and the other training libraries: {TRAIN_EXTRA}", file=sys.stderr)
+        return 2
+    from .data import DataError
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -68,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from . import distributed, evaluate, export, recipes, trainer
     from .figures import save_loss_curves
 
@@ -91,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command in ("cyclegan", "stackgan"):
         from . import cyclegan, stackgan
 
-        system = {"cyclegan": cyclegan, "stackgan": stackgan}[args.command]
+        system = {"cyclegan": cyclegan.CycleGAN, "stackgan": stackgan.StackGAN}[args.command]
         overrides = {"name": args.name, "limit": args.limit} | ({"steps": args.steps} if args.steps else {})
         m = system.train_and_export(Path(args.data_dir), runs_dir, models_dir, overrides, args.fresh)
         print(f"{m['name']}: {m['metrics']}")
@@ -114,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
                 runs_dir=args.runs_dir,
                 limit=args.limit,
                 max_steps=args.max_steps,
-                device=args.device,
+                val_samples=args.val_samples,
+                device=args.device or ("cuda" if torch.cuda.is_available() else "cpu"),
             )
             t = trainer.Trainer(cfg)
             if not args.fresh:
@@ -122,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             t.fit()
             if t.rank != 0:
                 continue  # under torchrun, rank 0 writes the pictures and the export
-            save_loss_curves(t.history, Path("docs/curves") / f"{name}.png", name)
+            save_loss_curves(t.history, t.cfg.run_dir / "losses.png", name)
             if args.command == "all":
                 export.export(t.checkpoint_path, models_dir, name)
                 evaluate.evaluate_models(Path(args.data_dir), models_dir, [name])

@@ -7,8 +7,6 @@ split also gives a paired check (`a2b_l1_to_dilation`) that a plain CycleGAN ben
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +16,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import load_split, to_tensor
-from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, run_record, sha256, write_manifest
+from .export import PARITY_INPUTS, check_module_parity, export_module, sha256
 from .figures import save_grid
 from .losses import LOSSES
-from .steprun import StepRun, train
+from .steprun import StepRun
 
-log = logging.getLogger(__name__)
 DIRECTIONS = ("a2b", "b2a")
 DOMAINS = {"a": "mnist", "b": "mnist-thick"}
 EPOCH_IMAGES = 30_000  # each domain is half of MNIST's training split
@@ -121,6 +118,7 @@ class CycleGAN(StepRun):
     """Two translators (G: A→B, F: B→A), two discriminators and their optimisers."""
 
     saved = ("nets", "opt_g", "opt_d")
+    config, kind, epoch_images = CycleConfig, "translator", EPOCH_IMAGES
 
     def __init__(self, cfg: CycleConfig, run_dir: Path) -> None:
         super().__init__(cfg, run_dir)
@@ -171,6 +169,49 @@ class CycleGAN(StepRun):
         self.run_steps(step)
         self.nets.eval()
 
+    @staticmethod
+    def export(checkpoint: Path, data_dir: Path, folder: Path) -> tuple[dict, dict]:
+        """Checkpoint → folder/{a2b.onnx, b2a.onnx, bank_a.npy, bank_b.npy, samples.png}; the manifest's fields."""
+        nets, state = load(checkpoint)
+        cfg = CycleConfig(**state["config"])
+        test_a, test_b = domains(data_dir, "test", cfg.bank_size)
+        banks = {"a": test_a, "b": test_b}
+        rng = np.random.default_rng(1)
+        parity_inputs = {"source": rng.uniform(-1, 1, (PARITY_INPUTS, 1, 28, 28)).astype(np.float32)}
+        directions = {}
+        for d in DIRECTIONS:
+            src, dst = d[0], d[2]
+            path = folder / f"{d}.onnx"
+            export_module(nets[d].eval(), {"source": parity_inputs["source"][:2]}, path)
+            parity = max(
+                check_module_parity(nets[d], path, parity_inputs),
+                check_module_parity(nets[d], path, {"source": banks[src][:PARITY_INPUTS].numpy()}),
+            )
+            bank_path = folder / f"bank_{src}.npy"
+            np.save(bank_path, np.rint((banks[src].numpy()[:, 0] + 1) * 127.5).astype(np.uint8))
+            directions[d] = {
+                "source": DOMAINS[src],
+                "target": DOMAINS[dst],
+                "file": path.name,
+                "sha256": sha256(path),
+                "bank": bank_path.name,
+                "bank_sha256": sha256(bank_path),
+                "parity_max_abs_diff": parity,
+            }
+        with torch.no_grad():  # rows: A, G(A), F(G(A)), B, F(B), G(F(B)); eight examples each
+            a, b = test_a[:8], test_b[:8]
+            rows = [a, nets["a2b"](a), nets["b2a"](nets["a2b"](a)), b, nets["b2a"](b), nets["a2b"](nets["b2a"](b))]
+        save_grid(torch.cat(rows).numpy(), 8, folder / "samples.png")
+        fields = {
+            "dataset": cfg.dataset,
+            "domains": DOMAINS,
+            "directions": directions,
+            "image": {"channels": 1, "height": 28, "width": 28},
+            "inputs": [{"name": "source", "dtype": "float32", "shape": ["N", 1, 28, 28]}],
+            "outputs": [{"name": "image", "dtype": "float32", "shape": ["N", 1, 28, 28]}],
+        }
+        return fields, cycle_metrics(nets, data_dir)
+
 
 @torch.no_grad()
 def cycle_metrics(nets: nn.ModuleDict, data_dir: Path, limit: int | None = 2000) -> dict[str, float]:
@@ -211,64 +252,3 @@ def load(checkpoint: Path) -> tuple[nn.ModuleDict, dict]:
     model = CycleGAN(cfg, checkpoint.parent)
     model.nets.load_state_dict(state["nets"])
     return model.nets.eval(), state
-
-
-def export(checkpoint: Path, data_dir: Path, out_dir: Path) -> dict:
-    """Checkpoint → out_dir/<name>/{a2b.onnx, b2a.onnx, bank_a.npy, bank_b.npy, manifest.json, samples.png}."""
-    nets, state = load(checkpoint)
-    cfg = CycleConfig(**state["config"])
-    folder = out_dir / cfg.name
-    folder.mkdir(parents=True, exist_ok=True)
-    test_a, test_b = domains(data_dir, "test", cfg.bank_size)
-    banks = {"a": test_a, "b": test_b}
-    rng = np.random.default_rng(1)
-    parity_inputs = {"source": rng.uniform(-1, 1, (PARITY_INPUTS, 1, 28, 28)).astype(np.float32)}
-    directions = {}
-    for d in DIRECTIONS:
-        src, dst = d[0], d[2]
-        path = folder / f"{d}.onnx"
-        export_module(nets[d].eval(), {"source": parity_inputs["source"][:2]}, path)
-        parity = max(
-            check_module_parity(nets[d], path, parity_inputs),
-            check_module_parity(nets[d], path, {"source": banks[src][:PARITY_INPUTS].numpy()}),
-        )
-        bank_path = folder / f"bank_{src}.npy"
-        np.save(bank_path, np.rint((banks[src].numpy()[:, 0] + 1) * 127.5).astype(np.uint8))
-        directions[d] = {
-            "source": DOMAINS[src],
-            "target": DOMAINS[dst],
-            "file": path.name,
-            "sha256": sha256(path),
-            "bank": bank_path.name,
-            "bank_sha256": sha256(bank_path),
-            "parity_max_abs_diff": parity,
-        }
-    with torch.no_grad():  # rows: A, G(A), F(G(A)), B, F(B), G(F(B)); eight examples each
-        a, b = test_a[:8], test_b[:8]
-        rows = [a, nets["a2b"](a), nets["b2a"](nets["a2b"](a)), b, nets["b2a"](b), nets["a2b"](nets["b2a"](b))]
-    save_grid(torch.cat(rows).numpy(), 8, folder / "samples.png")
-    metrics = cycle_metrics(nets, data_dir)
-    manifest = {
-        "name": cfg.name,
-        "kind": "translator",
-        "variant": "cyclegan",
-        "dataset": cfg.dataset,
-        "domains": DOMAINS,
-        "directions": directions,
-        "image": {"channels": 1, "height": 28, "width": 28},
-        "inputs": [{"name": "source", "dtype": "float32", "shape": ["N", 1, 28, 28]}],
-        "outputs": [{"name": "image", "dtype": "float32", "shape": ["N", 1, 28, 28]}],
-        "opset": OPSET,
-        "training": run_record(state, cfg.batch_size, cfg.seed, EPOCH_IMAGES),
-        "metrics": metrics,
-    }
-    write_manifest(folder, manifest)
-    log.info("exported %s: %s", cfg.name, json.dumps(metrics))
-    return manifest
-
-
-def train_and_export(data_dir: Path, runs_dir: Path, models_dir: Path, overrides: dict, fresh: bool = False) -> dict:
-    """The CLI's `cyclegan` command: train (resuming unless `fresh`), plot the losses, export; returns the manifest."""
-    cfg = CycleConfig(**overrides)
-    model = train(CycleGAN(cfg, runs_dir / cfg.name), data_dir, fresh)
-    return export(model.checkpoint_path, data_dir, models_dir)

@@ -44,6 +44,9 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 SPLIT_PREFIX = {"train": "train", "test": "t10k"}
+# The last training images, held out from GAN training: validation FID picks checkpoints, so the test split is
+# only ever used for the reported figures. "fit" is the rest of the training split.
+VALIDATION_IMAGES = 5_000
 
 
 class DataError(Exception):
@@ -84,9 +87,14 @@ def idx_path(data_dir: Path, dataset: str, stem: str) -> Path:
 
 
 def load_split(data_dir: Path, dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images uint8 [N, H, W] and labels int64 [N] of one split ("train" or "test")."""
+    """Images uint8 [N, H, W] and labels int64 [N] of one split: "train" or "test" as published, or the
+    training split cut into "fit" (GAN training) and "val" (its last VALIDATION_IMAGES)."""
     if dataset not in DATASETS:
         raise DataError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    if split in ("fit", "val"):
+        images, labels = load_split(data_dir, dataset, "train")
+        cut = slice(None, -VALIDATION_IMAGES) if split == "fit" else slice(-VALIDATION_IMAGES, None)
+        return images[cut], labels[cut]
     prefix = SPLIT_PREFIX[split]
     images = read_idx(idx_path(data_dir, dataset, f"{prefix}-images-idx3-ubyte"), IMAGE_MAGIC)
     labels = read_idx(idx_path(data_dir, dataset, f"{prefix}-labels-idx1-ubyte"), LABEL_MAGIC)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .data import DATASETS
-from .figures import save_grid
+from .figures import save_grid, save_loss_curves
 from .models import Generator
 from .trainer import load_generator
 
@@ -161,6 +161,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     with torch.no_grad():
         images = g(**{k: torch.from_numpy(v) for k, v in grid_inputs.items()}).numpy()
     save_grid(images, 8, folder / "samples.png")
+    save_loss_curves(state["history"], folder / "losses.png", name)
     conditional = "label" in names
     shapes = {"z": ["N", cfg.latent_dim], "label": ["N"], "c_cat": ["N"], "c_cont": ["N", cfg.n_cont]}
     dtypes = {"z": "float32", "label": "int64", "c_cat": "int64", "c_cont": "float32"}
@@ -188,6 +189,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
             "batch_size": train["batch_size"],
             "seed": train["seed"],
             "wall_time_s": round(state["elapsed"], 1),
+            "selected": selected(state),
             "versions": state["versions"],
             "variant": variant,
             "model_config": state["model_config"],
@@ -203,17 +205,13 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     return manifest
 
 
-def run_record(state: dict, batch_size: int, seed: int, epoch_images: int) -> dict:
-    """The manifest's `training` record of a CycleGAN or StackGAN run, from its checkpoint."""
-    return {
-        "steps": state["step"],
-        "epochs": round(state["step"] * batch_size / epoch_images, 3),
-        "batch_size": batch_size,
-        "seed": seed,
-        "wall_time_s": round(state["elapsed"], 1),
-        "versions": state["versions"],
-        "config": state["config"],
-    }
+def selected(state: dict) -> dict | None:
+    """Which weights were exported: the epoch of the lowest validation FID, with every epoch's figure."""
+    best = state.get("best")
+    if not best:
+        return None
+    curve = [[v["epoch"], round(v["fid"], 2)] for v in state["validation"]]
+    return {"epoch": best["epoch"], "step": best["step"], "validation_fid": round(best["fid"], 2), "curve": curve}
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:

@@ -43,7 +43,8 @@ def save_loss_curves(history: list[dict[str, float]], path: Path, title: str) ->
         ax.plot(steps, [h.get(key, np.nan) for h in history], label=key, linewidth=1)
     ax.set_xlabel("generator step")
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    if history:
+        ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

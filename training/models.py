@@ -32,6 +32,7 @@ class ModelConfig:
     d_fc: int = 0  # conv: a hidden fully connected layer of this width atop D's convolutions (InfoGAN's 1024)
     d_layers: int = 2  # conv: D's strided convolutions; each beyond the second doubles the channels (3×3 kernels)
     g_fc: int = 0  # conv: a hidden fully connected layer of this width before G's first feature map (InfoGAN's)
+    mlp_g_norm: bool = False  # mlp: batch norm after each hidden layer of G
 
 
 def one_hot(index: torch.Tensor, n: int) -> torch.Tensor:
@@ -76,13 +77,11 @@ class Generator(nn.Module):
         out = cfg.channels * cfg.size * cfg.size
         if cfg.arch == "mlp":
             w = 4 * cfg.width
+            hidden = []
+            for i, o in ((n_in, w), (w, 2 * w), (2 * w, 4 * w)):
+                hidden += [nn.Linear(i, o), *([nn.BatchNorm1d(o)] if cfg.mlp_g_norm else []), nn.LeakyReLU(0.2)]
             self.net = nn.Sequential(
-                nn.Linear(n_in, w),
-                nn.LeakyReLU(0.2),
-                nn.Linear(w, 2 * w),
-                nn.LeakyReLU(0.2),
-                nn.Linear(2 * w, 4 * w),
-                nn.LeakyReLU(0.2),
+                *hidden,
                 nn.Linear(4 * w, out),
                 nn.Tanh(),
                 nn.Unflatten(1, (cfg.channels, cfg.size, cfg.size)),

@@ -12,8 +12,6 @@ image [N, 1, 28, 28] (+ stage1 [N, 1, 14, 14]).
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +22,11 @@ from torch import nn
 
 from . import captions as cap
 from .data import load_split, to_tensor
-from .export import OPSET, PARITY_INPUTS, check_module_parity, export_module, run_record, sha256, write_manifest
+from .export import PARITY_INPUTS, check_module_parity, export_module, sha256
 from .figures import save_grid
 from .losses import LOSSES, class_loss
-from .steprun import StepRun, train
+from .steprun import StepRun
 
-log = logging.getLogger(__name__)
 N_LEVELS = 3
 OUTPUTS = ("image", "stage1")
 EPOCH_IMAGES = 60_000
@@ -199,6 +196,7 @@ class StackGAN(StepRun):
     """Generator graph, two discriminators and their optimisers; the caption terciles go with the checkpoint."""
 
     saved = ("g", "d1", "d2", "opt_g", "opt_d")
+    config, kind, epoch_images = StackConfig, "text2image", EPOCH_IMAGES
 
     def __init__(self, cfg: StackConfig, run_dir: Path) -> None:
         super().__init__(cfg, run_dir)
@@ -289,6 +287,57 @@ class StackGAN(StepRun):
         self.run_steps(step)
         self.g.eval()
 
+    @staticmethod
+    def export(checkpoint: Path, data_dir: Path, folder: Path) -> tuple[dict, dict]:
+        """Checkpoint → folder/{model.onnx, samples.png}; the manifest's fields and metrics."""
+        g, terciles, state = load(checkpoint)
+        cfg = StackConfig(**state["config"])
+        path = folder / "model.onnx"
+        parity = export_graph(g, cfg, path)
+        # samples.png: one row per digit; columns: thin/thick × upright/slanted × small/large... eight captions each
+        combos = [
+            (0, 1, None),
+            (2, 1, None),
+            (None, 0, None),
+            (None, 2, None),
+            (None, None, 0),
+            (None, None, 2),
+            (0, 2, 0),
+            (2, 2, 2),
+        ]
+        texts = [cap.caption(d, dict(zip(cap.ATTRIBUTES, combo, strict=True))) for d in range(10) for combo in combos]
+        with torch.no_grad():
+            images, _ = g(**{k: torch.from_numpy(v) for k, v in inputs_for(texts, cfg, 3).items()})
+        save_grid(images.numpy(), len(combos), folder / "samples.png")
+        fields = {
+            "dataset": "mnist",
+            "latent_dim": cfg.z_dim,
+            "c_dim": cfg.c_dim,
+            "image": {"channels": 1, "height": 28, "width": 28},
+            "text": {
+                "vocabulary": list(cap.VOCABULARY),
+                "pad": cap.PAD,
+                "max_tokens": cap.MAX_TOKENS,
+                "split": "lower-case, then the runs of letters a-z (regex [a-z]+); other characters separate words",
+                "class_words": list(cap.CLASS_WORDS),
+                "attributes": {a: list(w) for a, w in cap.ATTRIBUTES.items()},
+            },
+            "inputs": [
+                {"name": "tokens", "dtype": "int64", "shape": ["N", cap.MAX_TOKENS]},
+                {"name": "z", "dtype": "float32", "shape": ["N", cfg.z_dim]},
+                {"name": "eps", "dtype": "float32", "shape": ["N", cfg.c_dim]},
+            ],
+            "outputs": [
+                {"name": "image", "dtype": "float32", "shape": ["N", 1, 28, 28]},
+                {"name": "stage1", "dtype": "float32", "shape": ["N", 1, 14, 14]},
+            ],
+            "file": path.name,
+            "sha256": sha256(path),
+            "parity_max_abs_diff": parity,
+            "training": {"attribute_terciles": terciles.edges},
+        }
+        return fields, text_metrics(g, terciles, cfg)
+
 
 def load(checkpoint: Path) -> tuple[TextToImage, cap.Terciles, dict]:
     """Rebuild the generator graph from a checkpoint alone, in eval mode."""
@@ -348,71 +397,3 @@ def export_graph(g: TextToImage, cfg: StackConfig, path: Path) -> float:
     export_module(g.eval(), inputs_for(["a thick seven", "a small upright two"], cfg, 0), path, OUTPUTS)
     texts = all_captions()[0]
     return check_module_parity(g, path, inputs_for([texts[i * 4] for i in range(PARITY_INPUTS)], cfg, 1), OUTPUTS)
-
-
-def export(checkpoint: Path, out_dir: Path) -> dict:
-    """Checkpoint → out_dir/<name>/{model.onnx, manifest.json, samples.png}."""
-    g, terciles, state = load(checkpoint)
-    cfg = StackConfig(**state["config"])
-    folder = out_dir / cfg.name
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "model.onnx"
-    parity = export_graph(g, cfg, path)
-    # samples.png: one row per digit; columns: thin/thick × upright/slanted × small/large... eight captions each
-    combos = [
-        (0, 1, None),
-        (2, 1, None),
-        (None, 0, None),
-        (None, 2, None),
-        (None, None, 0),
-        (None, None, 2),
-        (0, 2, 0),
-        (2, 2, 2),
-    ]
-    texts = [cap.caption(d, dict(zip(cap.ATTRIBUTES, combo, strict=True))) for d in range(10) for combo in combos]
-    with torch.no_grad():
-        images, _ = g(**{k: torch.from_numpy(v) for k, v in inputs_for(texts, cfg, 3).items()})
-    save_grid(images.numpy(), len(combos), folder / "samples.png")
-    metrics = text_metrics(g, terciles, cfg)
-    manifest = {
-        "name": cfg.name,
-        "kind": "text2image",
-        "variant": "stackgan",
-        "dataset": "mnist",
-        "latent_dim": cfg.z_dim,
-        "c_dim": cfg.c_dim,
-        "image": {"channels": 1, "height": 28, "width": 28},
-        "text": {
-            "vocabulary": list(cap.VOCABULARY),
-            "pad": cap.PAD,
-            "max_tokens": cap.MAX_TOKENS,
-            "split": "lower-case, then the runs of letters a-z (regex [a-z]+); other characters separate words",
-            "class_words": list(cap.CLASS_WORDS),
-            "attributes": {a: list(w) for a, w in cap.ATTRIBUTES.items()},
-        },
-        "inputs": [
-            {"name": "tokens", "dtype": "int64", "shape": ["N", cap.MAX_TOKENS]},
-            {"name": "z", "dtype": "float32", "shape": ["N", cfg.z_dim]},
-            {"name": "eps", "dtype": "float32", "shape": ["N", cfg.c_dim]},
-        ],
-        "outputs": [
-            {"name": "image", "dtype": "float32", "shape": ["N", 1, 28, 28]},
-            {"name": "stage1", "dtype": "float32", "shape": ["N", 1, 14, 14]},
-        ],
-        "file": path.name,
-        "sha256": sha256(path),
-        "opset": OPSET,
-        "parity_max_abs_diff": parity,
-        "training": run_record(state, cfg.batch_size, cfg.seed, EPOCH_IMAGES) | {"attribute_terciles": terciles.edges},
-        "metrics": metrics,
-    }
-    write_manifest(folder, manifest)
-    log.info("exported %s: %s", cfg.name, json.dumps(metrics))
-    return manifest
-
-
-def train_and_export(data_dir: Path, runs_dir: Path, models_dir: Path, overrides: dict, fresh: bool = False) -> dict:
-    """The CLI's `stackgan` command: train (resuming unless `fresh`), plot the losses, export; returns the manifest."""
-    cfg = StackConfig(**overrides)
-    model = train(StackGAN(cfg, runs_dir / cfg.name), data_dir, fresh)
-    return export(model.checkpoint_path, models_dir)

@@ -1,12 +1,14 @@
 """A run counted in generator steps, with checkpoints: the bookkeeping CycleGAN and StackGAN share.
 
 The GAN variants count epochs and have their own Trainer; these two systems draw random batches for a
-fixed number of steps. A subclass builds its networks, names them in `saved` and supplies one step at a
-time to `run_steps`; this base saves, resumes, logs the losses and checkpoints.
+fixed number of steps. A subclass builds its networks, names them in `saved`, supplies one step at a
+time to `run_steps` and exports its graphs (`export`, returning the manifest's own fields); this base saves,
+resumes, logs the losses (TensorBoard too), checkpoints and writes the manifest's shared fields.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +19,8 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from .board import Board
+from .export import OPSET, write_manifest
 from .figures import save_loss_curves
 from .trainer import library_versions
 
@@ -33,6 +37,9 @@ class StepRun:
     optimisers) whose state_dict goes into the checkpoint."""
 
     saved: tuple[str, ...] = ()
+    config: type  # the dataclass of `cfg`
+    kind: str  # the manifest's kind: what the service serves it as
+    epoch_images: int  # training images in one epoch, for the manifest's epoch count
 
     def __init__(self, cfg: Any, run_dir: Path) -> None:
         self.cfg, self.run_dir = cfg, run_dir
@@ -88,25 +95,62 @@ class StepRun:
         """Call `train_step` until `cfg.steps`, with a progress bar, a loss point every 50 steps and checkpoints."""
         cfg = self.cfg
         bar = tqdm(range(self.step, cfg.steps), desc=cfg.name, initial=self.step, total=cfg.steps)
+        board = Board(self.run_dir, self.step)
         started = time.perf_counter() - self.elapsed
         for _ in bar:
             losses = train_step()
             self.step += 1
             if self.step % 50 == 0:
                 self.history.append({"step": self.step, **losses})
+                board.scalars(self.step, losses)
                 bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
             if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                 self.elapsed = time.perf_counter() - started
                 self.save()
+        board.close()
 
     def fit(self, data_dir: Path) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def export(checkpoint: Path, data_dir: Path, folder: Path) -> tuple[dict, dict]:
+        """Write the graphs, banks and samples.png into `folder`; return the manifest's own fields and metrics."""
+        raise NotImplementedError
 
-def train(run: StepRun, data_dir: Path, fresh: bool = False) -> StepRun:
-    """Train (resuming unless `fresh`) and plot the losses in docs/curves."""
-    if not fresh:
-        run.resume()
-    run.fit(data_dir)
-    save_loss_curves(run.history, Path("docs/curves") / f"{run.cfg.name}.png", run.cfg.name)
-    return run
+    @classmethod
+    def export_run(cls, checkpoint: Path, data_dir: Path, out_dir: Path) -> dict:
+        """Checkpoint → out_dir/<name>/ with its manifest and loss curves (losses.png)."""
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        cfg = cls.config(**state["config"])
+        folder = out_dir / cfg.name
+        folder.mkdir(parents=True, exist_ok=True)
+        fields, metrics = cls.export(checkpoint, data_dir, folder)
+        extra = fields.pop("training", {})
+        training = {
+            "steps": state["step"],
+            "epochs": round(state["step"] * cfg.batch_size / cls.epoch_images, 3),
+            "batch_size": cfg.batch_size,
+            "seed": cfg.seed,
+            "wall_time_s": round(state["elapsed"], 1),
+            "versions": state["versions"],
+            "config": state["config"],
+        }
+        manifest = {"name": cfg.name, "kind": cls.kind, "variant": cls.__name__.lower(), **fields, "opset": OPSET}
+        manifest |= {"training": training | extra, "metrics": metrics}
+        write_manifest(folder, manifest)
+        save_loss_curves(state["history"], folder / "losses.png", cfg.name)
+        log.info("exported %s: %s", cfg.name, json.dumps(metrics))
+        return manifest
+
+    @classmethod
+    def train_and_export(
+        cls, data_dir: Path, runs_dir: Path, models_dir: Path, overrides: dict, fresh: bool = False
+    ) -> dict:
+        """The CLI's command: train (resuming unless `fresh`), plot the losses in the run folder, export."""
+        cfg = cls.config(**overrides)
+        run = cls(cfg, runs_dir / cfg.name)
+        if not fresh:
+            run.resume()
+        run.fit(data_dir)
+        save_loss_curves(run.history, run.run_dir / "losses.png", cfg.name)
+        return cls.export_run(run.checkpoint_path, data_dir, models_dir)

@@ -18,6 +18,7 @@ from torch import nn
 from tqdm import tqdm
 
 from . import augment, distributed, losses
+from .board import Board
 from .data import DATASETS, labelled_subset, load_split, shuffled_batches, to_tensor
 from .models import Discriminator, Generator, ModelConfig
 from .variants import VARIANTS, Variant
@@ -40,6 +41,8 @@ class TrainConfig:
     checkpoint_every: int = 500  # discriminator iterations between checkpoints
     log_every: int = 50  # generator steps between loss-history points
     ema_decay: float = 0.999  # exported generator = exponential moving average of the trained one's weights
+    val_samples: int = 5_000  # samples for the validation FID after each epoch, which picks the exported weights
+    tensorboard: bool = True  # event files under run_dir/tensorboard
     device: str = "cpu"
 
     @property
@@ -70,7 +73,7 @@ class Trainer:
         self.variant = variant or VARIANTS[cfg.variant]
         self.variant.validate()
         info = DATASETS[cfg.dataset]
-        images, labels = load_split(Path(cfg.data_dir), cfg.dataset, "train")
+        images, labels = load_split(Path(cfg.data_dir), cfg.dataset, "fit")
         if cfg.limit:
             images, labels = images[: cfg.limit], labels[: cfg.limit]
         self.rank, self.world, device = distributed.setup(cfg.device)
@@ -105,6 +108,13 @@ class Trainer:
         self.elapsed = 0.0  # seconds of training, summed over sittings
         self.history: list[dict[str, float]] = []
         self.metrics: dict[str, float] = {}
+        self.validation: list[dict[str, float]] = []  # {epoch, step, fid} after each epoch
+        self.best: dict | None = None  # the averaged weights of the lowest validation FID so far, and when
+        self.validator = None
+        if cfg.val_samples and self.rank == 0:
+            from .validation import Validator  # imported here: it reaches the trainer again through export
+
+            self.validator = Validator(Path(cfg.data_dir), cfg.dataset, cfg.val_samples)
 
     # --- one step of each player -------------------------------------------------------------
 
@@ -233,6 +243,7 @@ class Trainer:
             disable=self.rank != 0,
         )
         window: dict[str, list[float]] = {}
+        board = Board(cfg.run_dir, self.step, cfg.tensorboard and self.rank == 0)
         started = time.perf_counter()
         while self.iteration < total:
             epoch, skip = divmod(self.iteration, per_epoch)
@@ -254,12 +265,17 @@ class Trainer:
                 if self.step and self.step % cfg.log_every == 0 and "g_adv" in logs:
                     point = {k: float(np.mean(vals)) for k, vals in window.items()}
                     self.history.append({"step": self.step, "epoch": self.iteration / per_epoch} | point)
+                    board.scalars(self.step, point)
                     bar.set_postfix({k: f"{val:.3f}" for k, val in point.items()})
                     window.clear()
-                if self.iteration % cfg.checkpoint_every == 0:
+                if self.iteration % per_epoch == 0 or self.iteration == total:
+                    self.validate(board)  # then checkpoint: a run stopped later still holds this epoch's weights
+                    self.save(self.elapsed + time.perf_counter() - started)
+                elif self.iteration % cfg.checkpoint_every == 0:
                     self.save(self.elapsed + time.perf_counter() - started)
                 bar.update(1)
         bar.close()
+        board.close()
         self.elapsed += time.perf_counter() - started
         if self.world > 1:
             log.info("rank %d of %d: weights sha256 %s", self.rank, self.world, distributed.fingerprint(self.G))
@@ -268,6 +284,28 @@ class Trainer:
         if self.variant.d_head == "sgan":
             self.metrics["sgan_test_accuracy"] = self.classify_test_split()
         self.save(self.elapsed)
+
+    def validate(self, board: Board) -> None:
+        """Validation FID of the averaged generator; keep its weights if it is the best yet. Draws nothing from
+        torch's RNG, so a run with validation trains exactly as one without."""
+        if self.validator is None:
+            return
+        fid, images = self.validator(self.G_ema)
+        epoch = round(self.iteration / self.batches_per_epoch(), 3)
+        self.validation.append({"epoch": epoch, "step": self.step, "fid": fid})
+        board.scalars(self.step, {"fid": fid}, prefix="validation")
+        board.images(self.step, images)
+        if self.best is None or fid < self.best["fid"]:
+            weights = {k: v.detach().clone() for k, v in self.G_ema.state_dict().items()}
+            self.best = {"epoch": epoch, "step": self.step, "fid": fid, "generator_ema": weights}
+        log.info(
+            "%s: validation FID %.1f at epoch %g (best %.1f at %g)",
+            self.cfg.model,
+            fid,
+            epoch,
+            self.best["fid"],
+            self.best["epoch"],
+        )
 
     @torch.no_grad()
     def classify_test_split(self) -> float:
@@ -309,6 +347,8 @@ class Trainer:
             "world_size": self.world,
             "history": self.history,
             "metrics": self.metrics,
+            "validation": self.validation,
+            "best": self.best,
             "rng": torch.get_rng_state(),
             "versions": library_versions(),
         }
@@ -332,6 +372,7 @@ class Trainer:
         self.averages = state["averages"]
         self.step, self.iteration, self.elapsed = state["step"], state["iteration"], state["elapsed"]
         self.history, self.metrics = state["history"], state["metrics"]
+        self.validation, self.best = state.get("validation", []), state.get("best")
         torch.set_rng_state(state["rng"])
         log.info("resumed %s at iteration %d", self.cfg.model, self.iteration)
         return True
@@ -353,8 +394,10 @@ def library_versions() -> dict[str, str]:
 
 
 def load_generator(checkpoint: Path) -> tuple[Generator, dict]:
-    """Rebuild the averaged generator from a checkpoint alone, in eval mode."""
+    """Rebuild the averaged generator from a checkpoint alone, in eval mode: the weights of the lowest validation
+    FID when the run was validated, else the last."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     G = Generator(ModelConfig(**state["model_config"]))
-    G.load_state_dict(state["generator_ema"])
+    best = state.get("best")
+    G.load_state_dict(best["generator_ema"] if best else state["generator_ema"])
     return G.eval(), state

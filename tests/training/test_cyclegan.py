@@ -53,7 +53,7 @@ def test_export_has_parity_and_the_service_serves_it(tmp_path, data_dir):
     cfg = cyclegan.CycleConfig(name="t-cyclegan", width=8, res_blocks=1, steps=1, batch_size=8, limit=512, bank_size=64)
     model = cyclegan.CycleGAN(cfg, tmp_path / "run")
     model.fit(data_dir)
-    manifest = cyclegan.export(model.checkpoint_path, data_dir, tmp_path / "models")
+    manifest = cyclegan.CycleGAN.export_run(model.checkpoint_path, data_dir, tmp_path / "models")
     folder = tmp_path / "models" / "t-cyclegan"
     m = load_any_manifest(folder)
     assert isinstance(m, TranslatorManifest) and set(m.directions) == {"a2b", "b2a"}

@@ -6,7 +6,15 @@ import sys
 import numpy as np
 import pytest
 
-from training.data import IMAGE_MAGIC, LABEL_MAGIC, DataError, load_split, read_idx, shuffled_batches
+from training.data import (
+    IMAGE_MAGIC,
+    LABEL_MAGIC,
+    VALIDATION_IMAGES,
+    DataError,
+    load_split,
+    read_idx,
+    shuffled_batches,
+)
 
 
 def write_idx(path, magic, array, truncate=0):
@@ -72,3 +80,13 @@ def test_batches_reproducible_and_sharded():
     r0 = np.concatenate(list(shuffled_batches(100, 10, 3, 1, rank=0, world=2)))
     r1 = np.concatenate(list(shuffled_batches(100, 10, 3, 1, rank=1, world=2)))
     assert not set(r0) & set(r1)
+
+
+def test_validation_split_is_held_out_of_gan_training(data_dir):
+    """fit + val is the published training split, in order; val is its last VALIDATION_IMAGES images."""
+    x, y = load_split(data_dir, "mnist", "train")
+    fx, fy = load_split(data_dir, "mnist", "fit")
+    vx, vy = load_split(data_dir, "mnist", "val")
+    assert len(vx) == VALIDATION_IMAGES and len(fx) + len(vx) == len(x)
+    np.testing.assert_array_equal(np.concatenate([fx, vx]), x)
+    np.testing.assert_array_equal(np.concatenate([fy, vy]), y)

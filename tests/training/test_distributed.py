@@ -21,6 +21,8 @@ def test_two_gloo_ranks_end_with_identical_weights(tmp_path, data_dir):
         "512",
         "--max-steps",
         "3",
+        "--val-samples",
+        "256",
         "--fresh",
         "--data-dir",
         str(data_dir),

@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
 import torch
 
 from training import losses
-from training.evaluate import code_purity, frechet_distance
+from training.evaluate import class_balance, code_purity, frechet_distance, precision_recall
 
 
 def test_confident_discriminator_has_near_zero_loss():
@@ -68,3 +69,22 @@ def test_code_purity_finds_the_best_matching():
     noisy = codes.copy()
     noisy[:5] = 2
     assert code_purity(codes, noisy, 3) == 25 / 30
+
+
+def test_precision_and_recall_tell_quality_from_coverage():
+    """Kynkäänniemi 2019: fakes on one of two real clusters are all plausible (precision 1) but cover half the
+    reals (recall 0.5); fakes far from every real are neither; the same set against itself is both."""
+    rng = np.random.default_rng(0)
+    blobs = np.concatenate([rng.normal(0, 1, (200, 8)), rng.normal(50, 1, (200, 8))])
+    assert precision_recall(blobs, blobs) == (1.0, 1.0)
+    precision, recall = precision_recall(blobs, rng.normal(0, 1, (400, 8)))
+    assert precision > 0.8 and 0.35 < recall <= 0.5
+    assert precision_recall(blobs, rng.normal(-50, 1, (400, 8))) == (0.0, 0.0)
+
+
+def test_class_balance():
+    even = class_balance(np.repeat(np.arange(10), 7), 10)
+    assert even == {"class_max_min": 1.0, "class_entropy": pytest.approx(1.0)}
+    skewed = class_balance(np.array([0] * 30 + [1] * 10 + list(range(2, 10))), 10)
+    assert skewed["class_max_min"] == 30.0 and skewed["class_entropy"] < 0.8
+    assert class_balance(np.zeros(5, dtype=np.int64), 10) == {"class_max_min": 5.0, "class_entropy": 0.0}

@@ -83,7 +83,7 @@ def test_trains_exports_with_parity_and_the_service_serves_it(tmp_path, data_dir
     assert any(not torch.equal(a, b) for a, b in zip(before, model.g.parameters(), strict=True))
     resumed = stackgan.StackGAN(cfg, tmp_path / "run")
     assert resumed.resume() and resumed.step == 2 and resumed.terciles == model.terciles
-    manifest = stackgan.export(model.checkpoint_path, tmp_path / "models")
+    manifest = stackgan.StackGAN.export_run(model.checkpoint_path, data_dir, tmp_path / "models")
     assert manifest["parity_max_abs_diff"] <= 1e-4
     folder = tmp_path / "models" / "t-stackgan"
     m = load_any_manifest(folder)

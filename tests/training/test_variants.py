@@ -28,6 +28,7 @@ def test_variant_trains_exports_and_validates(tmp_path, data_dir, name):
         data_dir=str(data_dir),
         runs_dir=str(tmp_path / "runs"),
         log_every=1,
+        val_samples=256,
     )
     trainer = Trainer(cfg)
     before = [p.detach().clone() for p in trainer.G.parameters()]
@@ -66,6 +67,7 @@ def test_resume_continues_exactly(tmp_path, data_dir):
             epochs=2,
             data_dir=str(data_dir),
             runs_dir=str(folder),
+            val_samples=0,
         )
         t = Trainer(cfg)
         if resume:
@@ -83,7 +85,7 @@ def test_resume_continues_exactly(tmp_path, data_dir):
 def test_resume_refuses_another_declaration_and_reads_older_checkpoints(tmp_path, data_dir):
     """A checkpoint resumes only under the variant it was trained with; a field added since takes its default
     and one removed since is not compared, so checkpoints outlive changes to the declaration language."""
-    cfg = TrainConfig(model="v", limit=512, max_steps=1, data_dir=str(data_dir), runs_dir=str(tmp_path))
+    cfg = TrainConfig(model="v", limit=512, max_steps=1, data_dir=str(data_dir), runs_dir=str(tmp_path), val_samples=0)
     Trainer(cfg).fit()
     with pytest.raises(ValueError, match="another variant configuration"):
         Trainer(cfg, replace(VARIANTS["dcgan"], n_critic=2)).resume()

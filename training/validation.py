@@ -1,0 +1,42 @@
+"""Validation FID during training: what picks the checkpoint, so the test split stays for the reported figures.
+
+The averaged generator is measured as it would be exported (batch norm re-estimated) on a fixed set of inputs,
+in the evaluation classifier's feature space, against the held-out validation images (data.VALIDATION_IMAGES).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import load_split, to_tensor
+from .evaluate import classify, frechet_distance, load_classifier, moments
+from .export import onnx_inputs, recalibrate_batchnorm
+from .models import Generator
+
+
+class Validator:
+    def __init__(self, data_dir: Path, dataset: str, samples: int) -> None:
+        with torch.random.fork_rng(devices=[]):  # building the classifier draws initial weights: not the run's
+            self.classifier = load_classifier(dataset)
+        images, _ = load_split(data_dir, dataset, "val")
+        self.reference = moments(classify(self.classifier, to_tensor(images))[0])
+        self.samples = samples
+
+    @torch.no_grad()
+    def __call__(self, g_ema: Generator) -> tuple[float, np.ndarray]:
+        """Validation FID of a copy of `g_ema` (left untouched), and its first 64 images for a grid."""
+        g = copy.deepcopy(g_ema).cpu()
+        recalibrate_batchnorm(g)
+        inputs = onnx_inputs(g, self.samples, seed=2024)
+        for key, n in (("label", g.cfg.num_classes), ("c_cat", g.cfg.n_cat)):
+            if key in inputs:  # every class or code value equally often, as evaluate samples them
+                inputs[key] = np.arange(self.samples, dtype=np.int64) % n
+        images = torch.cat(
+            [g(**{k: torch.from_numpy(v[s : s + 500]) for k, v in inputs.items()}) for s in range(0, self.samples, 500)]
+        )
+        features, _ = classify(self.classifier, images)
+        return frechet_distance(*moments(features), *self.reference), images[:64].numpy()
