@@ -16,7 +16,8 @@ def main(url: str = "http://localhost:8000") -> None:
             "interpolation.png": gan.interpolate(
                 11, 12, model="mnist-cgan", label_a=3, label_b=3, steps=10, method="slerp", columns=10
             ),
-            "interpolation-fashion.png": gan.interpolate(5, 9, model="fashion-dcgan", steps=10, columns=10),
+            "interpolation-dcgan.png": gan.interpolate(3, 8, model="mnist-dcgan", steps=10, columns=10),
+            "interpolation-fashion.png": gan.interpolate(1, 4, model="fashion-dcgan", steps=10, columns=10),
         }
     for name, png in figures.items():
         (DOCS / name).write_bytes(png)
