@@ -64,14 +64,13 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3, chunk: int 
     return covered(f, r, radii(r)), covered(r, f, radii(f))
 
 
-def class_balance(predicted: np.ndarray, k: int) -> dict[str, float]:
-    """How evenly unconditional samples spread over the k classes: the largest class count over the smallest
-    (1 is even; a class never drawn counts as drawn once) and the histogram's entropy over log k (1 is even)."""
-    counts = np.bincount(predicted, minlength=k)
+def class_balance(counts: np.ndarray) -> dict[str, float]:
+    """How evenly unconditional samples spread over the classes, from their histogram: the largest class count over
+    the smallest (1 is even; a class never drawn counts as drawn once) and the entropy over log k (1 is even)."""
     p = counts[counts > 0] / counts.sum()
     return {
         "class_max_min": float(counts.max() / max(counts.min(), 1)),
-        "class_entropy": float(-(p * np.log(p)).sum() / np.log(k)),
+        "class_entropy": float(-(p * np.log(p)).sum() / np.log(len(counts))),
     }
 
 
@@ -210,9 +209,9 @@ def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
     if "label" in inputs:
         metrics["label_accuracy"] = round(float((pred == inputs["label"]).mean()), 4)
     else:  # labels are drawn uniformly by conditional models; an unconditional one must spread them itself
-        k = len(DATASETS[dataset].class_names)
-        metrics |= {key: round(v, 4) for key, v in class_balance(pred, k).items()}
-        manifest["class_counts"] = np.bincount(pred, minlength=k).tolist()
+        counts = np.bincount(pred, minlength=len(DATASETS[dataset].class_names))
+        metrics |= {key: round(v, 4) for key, v in class_balance(counts).items()}
+        manifest["class_counts"] = counts.tolist()
     if "c_cat" in inputs:
         k = manifest["codes"]["categorical"][0]
         metrics["code_purity"] = round(code_purity(inputs["c_cat"], pred, k), 4)
