@@ -49,12 +49,17 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--json", action="store_true", help="print the JSON response instead of a PNG")
         return s
 
-    s = sampling("sample", "images from a seed (and a label)")
+    def truncatable(name: str, help: str) -> argparse.ArgumentParser:
+        s = sampling(name, help)
+        s.add_argument("--truncation", type=float, help="ψ in (0, 1]: the truncation trick, less variety")
+        return s
+
+    s = truncatable("sample", "images from a seed (and a label)")
     s.add_argument("--seed", type=int)
     s.add_argument("-n", type=int, default=1)
     s.add_argument("--label", type=label)
     s.add_argument("--columns", type=int)
-    s = sampling("interpolate", "a walk between the latents of two seeds")
+    s = truncatable("interpolate", "a walk between the latents of two seeds")
     s.add_argument("--seed-a", type=int, required=True)
     s.add_argument("--seed-b", type=int, required=True)
     s.add_argument("--label-a", type=label)
@@ -62,10 +67,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=int, default=8)
     s.add_argument("--method", choices=["slerp", "lerp"], default="slerp")
     s.add_argument("--columns", type=int, help="grid columns (default: one row)")
-    s = sampling("arithmetic", "latent vector arithmetic over means of seeds")
+    s = truncatable("arithmetic", "latent vector arithmetic over means of seeds")
     s.add_argument("--term", type=term, action="append", required=True, help="SEEDS[:WEIGHT[:LABEL]], repeatable")
     s.add_argument("--label", type=label, help="label of the result (conditional models)")
-    s = sampling("infogan", "InfoGAN's codes, fixed or swept")
+    s = truncatable("infogan", "InfoGAN's codes, fixed or swept")
     s.add_argument("--seed", type=int)
     s.add_argument("--categorical", type=int)
     s.add_argument("--continuous", type=float, nargs="+")
@@ -88,21 +93,31 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
     if args.command == "models":
         return client.models()
     if args.command == "sample":
-        return client.generate(args.model, args.n, args.seed, args.label, fmt, args.columns)
+        return client.generate(args.model, args.n, args.seed, args.label, fmt, args.columns, args.truncation)
     if args.command == "interpolate":
         columns = args.columns or args.steps  # a walk reads left to right: one row (the server's default is square)
         return client.interpolate(
-            args.seed_a, args.seed_b, args.model, args.label_a, args.label_b, args.steps, args.method, fmt, columns
+            args.seed_a,
+            args.seed_b,
+            args.model,
+            args.label_a,
+            args.label_b,
+            args.steps,
+            args.method,
+            fmt,
+            columns,
+            args.truncation,
         )
     if args.command == "arithmetic":
-        return client.arithmetic(args.term, args.model, args.label, fmt)
+        return client.arithmetic(args.term, args.model, args.label, fmt, args.truncation)
     if args.command == "translate":
         image = args.image.read_bytes() if args.image else None
         return client.translate(args.model, args.direction, image, args.seed, fmt)
     if args.command == "text":
         return client.text2image(args.text, args.model, args.n, args.seed, fmt, args.columns)
     columns = args.columns or (len(args.sweep["values"]) if args.sweep else None)  # a sweep too: one row
-    return client.infogan(args.model, args.seed, args.categorical, args.continuous, args.sweep, fmt, columns)
+    codes = {"categorical": args.categorical, "continuous": args.continuous, "sweep": args.sweep}
+    return client.infogan(args.model, args.seed, **codes, format=fmt, columns=columns, truncation=args.truncation)
 
 
 def main(argv: list[str] | None = None) -> int:

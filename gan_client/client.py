@@ -113,8 +113,11 @@ class GanClient:
         label: int | str | None = None,
         format: Format = "png",
         columns: int | None = None,
+        truncation: float | None = None,
     ) -> bytes | dict[str, Any]:
-        return self._post("/generate", _body(model=model, n=n, seed=seed, label=label, format=format, columns=columns))
+        """`truncation` ψ in (0, 1]: the truncation trick (docs/API.md), less variety for more fidelity."""
+        body = _body(model=model, n=n, seed=seed, label=label, format=format, columns=columns, truncation=truncation)
+        return self._post("/generate", body)
 
     def interpolate(
         self,
@@ -127,6 +130,7 @@ class GanClient:
         method: str = "slerp",
         format: Format = "png",
         columns: int | None = None,
+        truncation: float | None = None,
     ) -> bytes | dict[str, Any]:
         body = _body(
             model=model,
@@ -138,13 +142,20 @@ class GanClient:
             method=method,
             format=format,
             columns=columns,
+            truncation=truncation,
         )
         return self._post("/interpolate", body)
 
     def arithmetic(
-        self, terms: list[Term], model: str | None = None, label: int | str | None = None, format: Format = "png"
+        self,
+        terms: list[Term],
+        model: str | None = None,
+        label: int | str | None = None,
+        format: Format = "png",
+        truncation: float | None = None,
     ) -> bytes | dict[str, Any]:
-        return self._post("/arithmetic", _body(model=model, terms=terms, label=label, format=format))
+        body = _body(model=model, terms=terms, label=label, format=format, truncation=truncation)
+        return self._post("/arithmetic", body)
 
     def infogan(
         self,
@@ -155,6 +166,7 @@ class GanClient:
         sweep: dict[str, Any] | None = None,
         format: Format = "png",
         columns: int | None = None,
+        truncation: float | None = None,
     ) -> bytes | dict[str, Any]:
         body = _body(
             model=model,
@@ -164,6 +176,7 @@ class GanClient:
             sweep=sweep,
             format=format,
             columns=columns,
+            truncation=truncation,
         )
         return self._post("/infogan", body)
 
@@ -226,8 +239,9 @@ class AsyncGanClient:
         label: int | str | None = None,
         format: Format = "png",
         columns: int | None = None,
+        truncation: float | None = None,
     ) -> bytes | dict[str, Any]:
-        body = _body(model=model, n=n, seed=seed, label=label, format=format, columns=columns)
+        body = _body(model=model, n=n, seed=seed, label=label, format=format, columns=columns, truncation=truncation)
         return await self._post("/generate", body)
 
     async def interpolate(
@@ -241,6 +255,7 @@ class AsyncGanClient:
         method: str = "slerp",
         format: Format = "png",
         columns: int | None = None,
+        truncation: float | None = None,
     ) -> bytes | dict[str, Any]:
         body = _body(
             model=model,
@@ -252,13 +267,20 @@ class AsyncGanClient:
             method=method,
             format=format,
             columns=columns,
+            truncation=truncation,
         )
         return await self._post("/interpolate", body)
 
     async def arithmetic(
-        self, terms: list[Term], model: str | None = None, label: int | str | None = None, format: Format = "png"
+        self,
+        terms: list[Term],
+        model: str | None = None,
+        label: int | str | None = None,
+        format: Format = "png",
+        truncation: float | None = None,
     ) -> bytes | dict[str, Any]:
-        return await self._post("/arithmetic", _body(model=model, terms=terms, label=label, format=format))
+        body = _body(model=model, terms=terms, label=label, format=format, truncation=truncation)
+        return await self._post("/arithmetic", body)
 
     async def infogan(
         self,
@@ -269,6 +291,7 @@ class AsyncGanClient:
         sweep: dict[str, Any] | None = None,
         format: Format = "png",
         columns: int | None = None,
+        truncation: float | None = None,
     ) -> bytes | dict[str, Any]:
         body = _body(
             model=model,
@@ -278,6 +301,7 @@ class AsyncGanClient:
             sweep=sweep,
             format=format,
             columns=columns,
+            truncation=truncation,
         )
         return await self._post("/infogan", body)
 

@@ -116,12 +116,13 @@ class LoadedModel:
         out: np.ndarray = self.session.run([self.output_name], inputs, self._run_options)[0]
         return out
 
-    def draw(self, seed: int) -> sampling.Draw:
-        """Everything the seed determines for this model (noise, label, codes)."""
+    def draw(self, seed: int, truncation: float | None = None) -> sampling.Draw:
+        """Everything the seed determines for this model (noise, label, codes), `z` truncated where asked."""
         m = self.manifest
         n_cat = m.codes.categorical[0] if m.codes else None
         n_cont = m.codes.continuous if m.codes else 0
-        return sampling.draw(seed, m.latent_dim, m.num_classes if m.conditional else None, n_cat, n_cont)
+        classes = m.num_classes if m.conditional else None
+        return sampling.draw(seed, m.latent_dim, classes, n_cat, n_cont, truncation)
 
     def resolve_label(self, value: int | str | None, field_name: str) -> int | None:
         """A client label (index or class name) → index; errors name `field_name`."""

@@ -5,6 +5,11 @@ alone (`Philox(seed)`), so `z(seed)` never depends on the batch, the request or 
 order. The stream is read in a fixed order: `z`, then the label (conditional models), then
 the InfoGAN codes `c_cat` and `c_cont`. Every part is always drawn and a value given by the
 client replaces the drawn one, so giving one code never shifts the others.
+
+Truncation (BigGAN's trick, a knob trading variety for fidelity) reads the same stream further: after the
+codes, every component of `z` beyond TRUNCATION_BOUND is redrawn until none is, then `z` is scaled by ψ. So
+the label and codes of a seed never depend on ψ, and a request without truncation reads exactly what it read
+before truncation existed.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SEED_MODULUS = 2**32
+TRUNCATION_BOUND = 2.0  # |z_i| <= 2: a standard normal truncated at two standard deviations
 # Below this sin(omega) the two latents are (anti)parallel and slerp degenerates to lerp.
 _SLERP_EPS = 1e-6
 
@@ -43,18 +49,36 @@ def draw(
     num_classes: int | None = None,
     n_cat: int | None = None,
     n_cont: int = 0,
+    truncation: float | None = None,
 ) -> Draw:
-    """Draw `z`, then a label (if `num_classes`), then `c_cat` (if `n_cat`) and `c_cont` (if `n_cont`)."""
+    """Draw `z`, then a label (if `num_classes`), then `c_cat` (if `n_cat`) and `c_cont` (if `n_cont`);
+    with `truncation` ψ, `z` is then truncated from the rest of the stream and scaled (`truncate`)."""
     stream = rng(seed)
     z = stream.standard_normal(latent_dim, dtype=np.float32)
     label = int(stream.integers(num_classes)) if num_classes else None
     c_cat = int(stream.integers(n_cat)) if n_cat else None
     c_cont = stream.uniform(-1.0, 1.0, n_cont).astype(np.float32) if n_cont else None
+    if truncation is not None:
+        z = truncate(z, stream, truncation)
     return Draw(seed=seed, z=z, label=label, c_cat=c_cat, c_cont=c_cont)
 
 
+def truncate(z: np.ndarray, stream: np.random.Generator, psi: float) -> np.ndarray:
+    """The truncation trick: while some |z_i| > TRUNCATION_BOUND, redraw those components, in index order,
+    as `stream.standard_normal(count, float32)`; then `float32(z * ψ)` (the product taken in float64)."""
+    if not 0.0 < psi <= 1.0:
+        raise ValueError(f"truncation must be in (0, 1], got {psi}")
+    z = z.copy()
+    out = np.flatnonzero(np.abs(z) > TRUNCATION_BOUND)
+    while out.size:
+        z[out] = stream.standard_normal(out.size, dtype=np.float32)
+        out = out[np.abs(z[out]) > TRUNCATION_BOUND]
+    scaled: np.ndarray = (z.astype(np.float64) * psi).astype(np.float32)
+    return scaled
+
+
 def latent(seed: int, latent_dim: int) -> np.ndarray:
-    """`z(seed)`: the first `latent_dim` standard normals of the seed's stream."""
+    """`z(seed)`: the first `latent_dim` standard normals of the seed's stream (untruncated)."""
     return draw(seed, latent_dim).z
 
 

@@ -15,6 +15,17 @@ Label = Annotated[int | str, Field(description="class index, or class name from 
 Code = Annotated[float, Field(ge=-100.0, le=100.0, allow_inf_nan=False)]
 Format = Literal["png", "json"]
 Columns = Annotated[int | None, Field(None, ge=1, le=256, description="grid columns; default ceil(sqrt(n))")]
+Truncation = Annotated[
+    float | None,
+    Field(
+        None,
+        gt=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="ψ in (0, 1]: each drawn z is redrawn component-wise until |z_i| <= 2, then scaled by ψ "
+        "(docs/API.md); absent: plain z(seed)",
+    ),
+]
 _PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
 
 
@@ -34,6 +45,7 @@ class GenerateRequest(BaseModel):
     n: int = Field(1, ge=1, le=256, description="images; image i uses seed + i (mod 2^32)")
     seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
     label: Label | None = Field(None, description="conditional models only; absent: drawn per image")
+    truncation: Truncation = None
     format: Format = "png"
     columns: Columns = None
 
@@ -53,6 +65,7 @@ class InterpolateRequest(BaseModel):
     label_b: Label | None = Field(None, description="conditional models; absent: label_a")
     steps: int = Field(8, ge=2, le=64)
     method: Literal["slerp", "lerp"] = "slerp"
+    truncation: Truncation = None
     format: Format = "png"
     columns: Columns = None
 
@@ -84,6 +97,7 @@ class ArithmeticRequest(BaseModel):
     label: Label | None = Field(
         None, description="addition: conditional models, label of the result; absent: the first term's"
     )
+    truncation: Truncation = None
     format: Format = "png"
 
 
@@ -114,6 +128,7 @@ class InfoGANRequest(BaseModel):
     categorical: int | None = Field(None, ge=0, description="absent: drawn from the seed")
     continuous: list[Code] | None = Field(None, max_length=64, description="absent: drawn from the seed")
     sweep: Sweep | None = None
+    truncation: Truncation = None
     format: Format = "png"
     columns: Columns = None
 

@@ -19,8 +19,8 @@ async def arithmetic(body: ArithmeticRequest, state: StateDep, request: Request)
     limits.check(body, model, state.settings)
     top_label = model.resolve_label(body.label, "label")
     term_labels = [model.resolve_label(t.label, f"terms.{i}.label") for i, t in enumerate(body.terms)]
-    firsts = [model.draw(t.seeds[0]) for t in body.terms]
-    means = [sampling.mean_latent([model.draw(s).z for s in t.seeds]) for t in body.terms]
+    firsts = [model.draw(t.seeds[0], body.truncation) for t in body.terms]
+    means = [sampling.mean_latent([model.draw(s, body.truncation).z for s in t.seeds]) for t in body.terms]
     result = sampling.combine([(t.weight, m) for t, m in zip(body.terms, means, strict=True)])
     # Labels and InfoGAN codes of an image come from its first seed unless given, as in /generate.
     label = next((x for x in (top_label, term_labels[0], firsts[0].label) if x is not None), None)

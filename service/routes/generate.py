@@ -23,7 +23,7 @@ async def generate(body: GenerateRequest, request: Request) -> Response:
     limits.check(body, model, state.settings)
     label = model.resolve_label(body.label, "label")
     seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
-    draws = [model.draw(s) for s in sampling.seeds_from(seed, body.n)]
+    draws = [model.draw(s, body.truncation) for s in sampling.seeds_from(seed, body.n)]
     labels = [label if label is not None else d.label for d in draws]
     images = await state.sample(request.receive, model, model.feeds_for(draws, label))
     hdrs = headers(model.name, seed, labels)

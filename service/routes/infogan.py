@@ -59,7 +59,7 @@ async def infogan(body: InfoGANRequest, state: StateDep, request: Request) -> Re
     model = state.model(body.model)
     limits.check(body, model, state.settings)
     seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
-    draw = model.draw(seed)
+    draw = model.draw(seed, body.truncation)
     codes = _codes(model, body, draw)
     n = len(codes)
     inputs = model.feeds([draw.z] * n, [draw.label] * n, [c for c, _ in codes], [v for _, v in codes])

@@ -17,7 +17,7 @@ async def interpolate(body: InterpolateRequest, state: StateDep, request: Reques
     """Frame k uses t = k/(steps-1); the first and last frames equal /generate of seed_a and seed_b."""
     model = state.model(body.model)
     limits.check(body, model, state.settings)
-    a, b = model.draw(body.seed_a), model.draw(body.seed_b)
+    a, b = model.draw(body.seed_a, body.truncation), model.draw(body.seed_b, body.truncation)
     label_a = model.resolve_label(body.label_a, "label_a")
     label_b = model.resolve_label(body.label_b, "label_b")
     if label_a is None:

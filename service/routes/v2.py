@@ -1,9 +1,10 @@
 """KServe Open Inference Protocol v2 beside the REST API, so Triton and KServe clients work unchanged.
 
 `/v2/models/{name}/infer` takes either the model's own ONNX inputs as tensors or a `seed` tensor (one seed
-per image, drawn exactly as `/generate` draws them; an optional `label` tensor overrides the drawn labels),
-and returns the `image` tensor. Requests go through the same batcher as the REST API. Tensors travel as JSON
-`data` or in the protocol's binary extension (`Inference-Header-Content-Length`), both ways.
+per image, drawn exactly as `/generate` draws them; an optional `label` tensor overrides the drawn labels, and
+the request's `parameters.truncation` truncates them as `truncation` does on the REST routes), and returns
+the `image` tensor. Requests go through the same batcher as the REST API. Tensors travel as JSON `data` or in
+the protocol's binary extension (`Inference-Header-Content-Length`), both ways.
 
 Whatever a client sends gets a 4xx: a JSON header nested deeper than `MAX_DEPTH` is refused before it is
 parsed (Python's parser would hit its recursion limit: a 500), and a seed sent as a float must be an exact
@@ -219,8 +220,21 @@ def check_rows(name: str, array: np.ndarray, rows: int, high: int) -> np.ndarray
     return flat.astype(np.int64)
 
 
-def model_inputs(model: LoadedModel, arrays: dict[str, np.ndarray], max_images: int) -> dict[str, np.ndarray]:
-    """The ONNX feeds: from `seed` (and optional `label`), or the graph's own inputs checked against it."""
+def truncation(parameters: dict[str, Any]) -> float | None:
+    """The request's `parameters.truncation` ψ in (0, 1], as the REST routes take it; absent: None."""
+    psi = parameters.get("truncation")
+    if psi is None:
+        return None
+    if isinstance(psi, bool) or not isinstance(psi, int | float) or not 0 < psi <= 1:
+        raise ProtocolError(f"parameters.truncation must be a number in (0, 1], got {psi!r}")
+    return float(psi)
+
+
+def model_inputs(
+    model: LoadedModel, arrays: dict[str, np.ndarray], max_images: int, psi: float | None = None
+) -> dict[str, np.ndarray]:
+    """The ONNX feeds: from `seed` (and optional `label`, `z` truncated by ψ where given), or the graph's own
+    inputs checked against it."""
     m = model.manifest
     first = next(iter(arrays.values()))
     rows = first.shape[0] if first.ndim else 0
@@ -231,7 +245,7 @@ def model_inputs(model: LoadedModel, arrays: dict[str, np.ndarray], max_images: 
         if unknown:
             raise ProtocolError(f"with a seed input only 'label' may be given too, not {sorted(unknown)}")
         seeds = check_rows("seed", arrays["seed"], rows, 2**32)
-        draws = [model.draw(int(s)) for s in seeds]
+        draws = [model.draw(int(s), psi) for s in seeds]
         labels = None
         if "label" in arrays:
             if not m.conditional:
@@ -243,6 +257,8 @@ def model_inputs(model: LoadedModel, arrays: dict[str, np.ndarray], max_images: 
             [d.c_cat for d in draws],
             [d.c_cont for d in draws],
         )
+    if psi is not None:
+        raise ProtocolError("parameters.truncation applies to a seed input; a z tensor is used as sent")
     expected = {t.name: t for t in m.inputs}
     if set(arrays) != set(expected):
         raise ProtocolError(f"inputs must be {sorted(expected)} (or 'seed'), got {sorted(arrays)}")
@@ -302,7 +318,7 @@ async def infer(name: str, request: Request, state: StateDep) -> Response:
             if tensor.name in arrays:
                 raise ProtocolError(f"input {tensor.name!r} given twice")
             arrays[tensor.name], offset = decode(tensor, binary, offset)
-        feeds = model_inputs(model, arrays, state.settings.max_n)
+        feeds = model_inputs(model, arrays, state.settings.max_n, truncation(body.parameters))
     except ProtocolError as e:
         return error(e.status, str(e))
     images = await state.sample(request.receive, model, feeds)
