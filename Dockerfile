@@ -37,4 +37,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('GAN_PORT', '8000') + '/healthz', timeout=2)"]
 
-CMD ["python", "-m", "service"]
+# Arguments after the image name go to the service: `docker run IMAGE --port 9000`, `docker run IMAGE --help`.
+ENTRYPOINT ["python", "-m", "service"]

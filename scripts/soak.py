@@ -7,7 +7,9 @@
 The mix covers every sampling route in both formats, the model and operations routes, the v2 protocol,
 bad input (422), unknown models (404) and deadlines too short to meet (504), so the error paths are soaked
 too. RSS is read from /proc after a warm-up and at the end; the run fails (exit 1) when RSS grew by more than
---max-growth percent after the warm-up, or when any request got a 500. Linux only (it reads /proc).
+--max-growth percent after the warm-up, when any request got a 500, or when any request got no HTTP answer at all
+(a transport error: a connection closed, reset or timed out; counted in `transport_errors`). Linux only (it reads
+/proc).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ Request = tuple[str, str, dict[str, Any] | None, dict[str, str]]  # method, path
 class Report:
     requests: int = 0
     seconds: float = 0.0
-    statuses: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)  # HTTP status, or the transport error's class name
+    transport_errors: int = 0  # requests that got no HTTP answer
     rss_start_mb: float = 0.0
     rss_after_warmup_mb: float = 0.0
     rss_end_mb: float = 0.0
@@ -144,6 +147,7 @@ async def soak(url: str, pid: int, total: int, warmup: int, concurrency: int, se
         report.seconds = round(time.perf_counter() - started, 1)
     report.requests = total
     report.statuses = dict(sorted(statuses.items()))
+    report.transport_errors = sum(n for status, n in statuses.items() if not status.isdigit())
     report.rss_end_mb = rss_mb(pid)
     report.growth_pct = round(100 * (report.rss_end_mb / report.rss_after_warmup_mb - 1), 2)
     for name in ("rss_start_mb", "rss_after_warmup_mb", "rss_end_mb", "rss_max_mb"):
@@ -198,9 +202,12 @@ def main() -> None:
         url, pid = (args.url, args.pid) if args.url else stack.enter_context(own_server(args.models_dir, args.threads))
         report = asyncio.run(soak(url, pid, args.requests, warmup, args.concurrency, args.seed))
     print(json.dumps(asdict(report), indent=2))
-    errors = sum(n for status, n in report.statuses.items() if status == "500" or not status.isdigit())
+    errors = report.statuses.get("500", 0) + report.transport_errors
     if report.growth_pct > args.max_growth or errors:
-        sys.exit(f"soak failed: RSS grew {report.growth_pct}% (limit {args.max_growth}%), {errors} errors")
+        sys.exit(
+            f"soak failed: RSS grew {report.growth_pct}% (limit {args.max_growth}%), "
+            f"{report.statuses.get('500', 0)} × 500, {report.transport_errors} transport errors"
+        )
 
 
 if __name__ == "__main__":

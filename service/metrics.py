@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -40,6 +42,9 @@ class Metrics:
             registry=r,
         )
         self.models_loaded = Gauge("gan_models_loaded", "Models being served", registry=r)
+        # With GAN_WORKERS > 1 each worker has its own figures and a scrape reaches one of them: this says which.
+        worker = Gauge("gan_worker", "The process that answered this scrape", ["pid"], registry=r)
+        worker.labels(str(os.getpid())).set(1)
         self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:

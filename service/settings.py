@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     default_model: str = "mnist-dcgan"
     host: str = "0.0.0.0"  # the container must listen on every interface
     port: int = Field(default=8000, ge=0, le=65535)  # 0: let the OS pick (tests)
+    # Uvicorn processes on the one port, each with its own sessions, batchers and metrics: more than one only pays
+    # where the CPUs outnumber what one process's ORT threads and event loop use (docs/bench).
+    workers: int = Field(default=1, ge=1, le=64)
+    # Seconds an idle keep-alive connection stays open. Above the idle timeout of the proxies and client pools in
+    # front (60 s on the common load balancers), so it is always the client that closes one: a server closing it
+    # first races a client that is reusing it, and that request is lost with no answer (docs/OPERATIONS.md).
+    keepalive_s: int = Field(default=75, ge=1, le=3600)
     max_batch: int = Field(default=64, ge=1, le=1024)  # images per ORT run; larger requests are chunked
     # off: requests are never merged, each ORT run holds one request's rows (up to max_batch): the benchmark's baseline
     batching: Literal["on", "off"] = "on"

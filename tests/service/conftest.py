@@ -227,12 +227,15 @@ def served_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def dockerfile_cmd() -> list[str]:
-    """The image's start command: the exec-form CMD of the Dockerfile."""
+    """The image's start command: its exec-form ENTRYPOINT, then its CMD (the arguments `docker run` replaces)."""
+    found: dict[str, list[str]] = {}
     for line in (REPO / "Dockerfile").read_text().splitlines():
-        if line.startswith("CMD "):
-            rest = line[4:].strip()
-            return json.loads(rest) if rest.startswith("[") else shlex.split(rest)
-    raise AssertionError("Dockerfile has no CMD")
+        word, _, rest = line.partition(" ")
+        if word in ("ENTRYPOINT", "CMD"):
+            rest = rest.strip()
+            found[word] = json.loads(rest) if rest.startswith("[") else shlex.split(rest)
+    assert found, "Dockerfile has no ENTRYPOINT or CMD"
+    return found.get("ENTRYPOINT", []) + found.get("CMD", [])
 
 
 def free_port() -> int:

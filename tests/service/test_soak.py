@@ -1,6 +1,7 @@
 """The short soak: scripts/soak.py sends a few thousand mixed requests (every route, both formats, bad input,
 unknown models, missed deadlines) to a server it starts, and fails when the server's RSS grew more than 10%
-after the warm-up or any request got a 500. The full 100,000-request run is `python scripts/soak.py`."""
+after the warm-up, any request got a 500 or any got no HTTP answer at all. The full 100,000-request run is
+`python scripts/soak.py`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def test_a_short_soak_keeps_rss_growth_within_10_percent(served_models_dir: Path
     assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
     report = json.loads(run.stdout)
     assert report["requests"] == REQUESTS and report["growth_pct"] <= 10
+    assert report["transport_errors"] == 0, report["statuses"]  # every request got an HTTP answer
     statuses = report["statuses"]
     assert set(statuses) <= {"200", "404", "422", "504"}, statuses
     assert statuses["200"] >= 0.7 * REQUESTS and statuses["422"] and statuses["404"]
