@@ -29,6 +29,22 @@ def term(text: str) -> Term:
     return out
 
 
+def read_latent(path: Path) -> list[float]:
+    """A latent file: a JSON list of numbers, or a JSON object with `latent` (what `gan encode --json` writes)."""
+    data = json.loads(path.read_text())
+    values = data.get("latent") if isinstance(data, dict) else data
+    if not isinstance(values, list) or not all(isinstance(v, int | float) for v in values):
+        raise ValueError(f"{path}: expected a JSON list of numbers or an object with 'latent'")
+    return [float(v) for v in values]
+
+
+def latent_term(text: str) -> tuple[Path, float, int | str | None]:
+    """`FILE[:WEIGHT[:LABEL]]`, e.g. `mine.json:1` or `thin.json:-1:7`."""
+    path, _, rest = text.partition(":")
+    weight, _, lab = rest.partition(":")
+    return Path(path), float(weight or 1), label(lab) if lab else None
+
+
 def sweep(text: str) -> dict[str, Any]:
     """`CODE=V1,V2,...`, e.g. `continuous:0=-1,0,1` or `categorical=0,1,2`."""
     code, _, values = text.partition("=")
@@ -59,16 +75,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=1)
     s.add_argument("--label", type=label)
     s.add_argument("--columns", type=int)
+    s.add_argument("--latent-file", type=Path, help="z of the image: a JSON list, or gan encode's JSON")
     s = truncatable("interpolate", "a walk between the latents of two seeds")
-    s.add_argument("--seed-a", type=int, required=True)
-    s.add_argument("--seed-b", type=int, required=True)
+    s.add_argument("--seed-a", type=int, help="required without --latent-file-a")
+    s.add_argument("--seed-b", type=int, help="required without --latent-file-b")
+    s.add_argument("--latent-file-a", type=Path, help="the first end's z (JSON list, or gan encode's JSON)")
+    s.add_argument("--latent-file-b", type=Path, help="the last end's z")
     s.add_argument("--label-a", type=label)
     s.add_argument("--label-b", type=label)
     s.add_argument("--steps", type=int, default=8)
     s.add_argument("--method", choices=["slerp", "lerp"], default="slerp")
     s.add_argument("--columns", type=int, help="grid columns (default: one row)")
     s = truncatable("arithmetic", "latent vector arithmetic over means of seeds")
-    s.add_argument("--term", type=term, action="append", required=True, help="SEEDS[:WEIGHT[:LABEL]], repeatable")
+    s.add_argument("--term", type=term, action="append", default=[], help="SEEDS[:WEIGHT[:LABEL]], repeatable")
+    s.add_argument(
+        "--latent-term", type=latent_term, action="append", default=[], help="LATENT_FILE[:WEIGHT[:LABEL]], repeatable"
+    )
     s.add_argument("--label", type=label, help="label of the result (conditional models)")
     s = truncatable("infogan", "InfoGAN's codes, fixed or swept")
     s.add_argument("--seed", type=int)
@@ -93,7 +115,8 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
     if args.command == "models":
         return client.models()
     if args.command == "sample":
-        return client.generate(args.model, args.n, args.seed, args.label, fmt, args.columns, args.truncation)
+        latent = read_latent(args.latent_file) if args.latent_file else None
+        return client.generate(args.model, args.n, args.seed, args.label, fmt, args.columns, args.truncation, latent)
     if args.command == "interpolate":
         columns = args.columns or args.steps  # a walk reads left to right: one row (the server's default is square)
         return client.interpolate(
@@ -107,9 +130,12 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
             fmt,
             columns,
             args.truncation,
+            read_latent(args.latent_file_a) if args.latent_file_a else None,
+            read_latent(args.latent_file_b) if args.latent_file_b else None,
         )
     if args.command == "arithmetic":
-        return client.arithmetic(args.term, args.model, args.label, fmt, args.truncation)
+        terms = args.term + [_latent_term(*t) for t in args.latent_term]
+        return client.arithmetic(terms, args.model, args.label, fmt, args.truncation)
     if args.command == "translate":
         image = args.image.read_bytes() if args.image else None
         return client.translate(args.model, args.direction, image, args.seed, fmt)
@@ -118,6 +144,13 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
     columns = args.columns or (len(args.sweep["values"]) if args.sweep else None)  # a sweep too: one row
     codes = {"categorical": args.categorical, "continuous": args.continuous, "sweep": args.sweep}
     return client.infogan(args.model, args.seed, **codes, format=fmt, columns=columns, truncation=args.truncation)
+
+
+def _latent_term(path: Path, weight: float, lab: int | str | None) -> Term:
+    out: Term = {"latent": read_latent(path), "weight": weight}
+    if lab is not None:
+        out["label"] = lab
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except OSError as e:  # an --image that is not there, an -o folder that is missing: one line, no traceback
         print(f"error: {e.filename}: {e.strerror}" if e.filename else f"error: {e}", file=sys.stderr)
+        return 1
+    except ValueError as e:  # a latent file that is not JSON or holds no list of numbers
+        print(f"error: {e}", file=sys.stderr)
         return 1
     return 0
 

@@ -19,6 +19,7 @@ DEFAULT_URL = os.environ.get("GAN_URL", "http://localhost:8000")
 
 class Term(TypedDict, total=False):
     seeds: list[int]
+    latent: list[float]
     weight: float
     label: int | str
 
@@ -114,15 +115,26 @@ class GanClient:
         format: Format = "png",
         columns: int | None = None,
         truncation: float | None = None,
+        latent: list[float] | None = None,
     ) -> bytes | dict[str, Any]:
-        """`truncation` ψ in (0, 1]: the truncation trick (docs/API.md), less variety for more fidelity."""
-        body = _body(model=model, n=n, seed=seed, label=label, format=format, columns=columns, truncation=truncation)
+        """`truncation` ψ in (0, 1]: the truncation trick (docs/API.md), less variety for more fidelity; `latent`:
+        z of the one image, in place of the seed's (the seed then gives only the label and codes)."""
+        body = _body(
+            model=model,
+            n=n,
+            seed=seed,
+            label=label,
+            format=format,
+            columns=columns,
+            truncation=truncation,
+            latent=latent,
+        )
         return self._post("/generate", body)
 
     def interpolate(
         self,
-        seed_a: int,
-        seed_b: int,
+        seed_a: int | None,
+        seed_b: int | None,
         model: str | None = None,
         label_a: int | str | None = None,
         label_b: int | str | None = None,
@@ -131,11 +143,16 @@ class GanClient:
         format: Format = "png",
         columns: int | None = None,
         truncation: float | None = None,
+        latent_a: list[float] | None = None,
+        latent_b: list[float] | None = None,
     ) -> bytes | dict[str, Any]:
+        """Either end is a seed, a latent, or both (the seed then gives only the label and codes)."""
         body = _body(
             model=model,
             seed_a=seed_a,
             seed_b=seed_b,
+            latent_a=latent_a,
+            latent_b=latent_b,
             label_a=label_a,
             label_b=label_b,
             steps=steps,
@@ -240,14 +257,24 @@ class AsyncGanClient:
         format: Format = "png",
         columns: int | None = None,
         truncation: float | None = None,
+        latent: list[float] | None = None,
     ) -> bytes | dict[str, Any]:
-        body = _body(model=model, n=n, seed=seed, label=label, format=format, columns=columns, truncation=truncation)
+        body = _body(
+            model=model,
+            n=n,
+            seed=seed,
+            label=label,
+            format=format,
+            columns=columns,
+            truncation=truncation,
+            latent=latent,
+        )
         return await self._post("/generate", body)
 
     async def interpolate(
         self,
-        seed_a: int,
-        seed_b: int,
+        seed_a: int | None,
+        seed_b: int | None,
         model: str | None = None,
         label_a: int | str | None = None,
         label_b: int | str | None = None,
@@ -256,11 +283,16 @@ class AsyncGanClient:
         format: Format = "png",
         columns: int | None = None,
         truncation: float | None = None,
+        latent_a: list[float] | None = None,
+        latent_b: list[float] | None = None,
     ) -> bytes | dict[str, Any]:
+        """Either end is a seed, a latent, or both (the seed then gives only the label and codes)."""
         body = _body(
             model=model,
             seed_a=seed_a,
             seed_b=seed_b,
+            latent_a=latent_a,
+            latent_b=latent_b,
             label_a=label_a,
             label_b=label_b,
             steps=steps,

@@ -51,7 +51,7 @@ def _infogan(body: Any) -> tuple[list[Count], int]:
 
 def _arithmetic(body: Any) -> tuple[list[Count], int]:
     counts = [("terms", len(body.terms), "max_terms")]
-    counts += [(f"terms.{i}.seeds", len(t.seeds), "max_term_seeds") for i, t in enumerate(body.terms)]
+    counts += [(f"terms.{i}.seeds", len(t.seeds or ()), "max_term_seeds") for i, t in enumerate(body.terms)]
     return counts, 1 if body.format == "png" else 1 + len(body.terms)  # json adds each term's mean image
 
 

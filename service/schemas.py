@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="0..4294967295")]
-Label = Annotated[int | str, Field(description="class index, or class name from ModelInfo.class_names")]
+
+def _whole(value: object) -> object:
+    """2.0 → 2: JSON (and JSON Schema's `integer`) does not tell 2 from 2.0; 2.5, "2" and true stay refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Int = Annotated[int, BeforeValidator(_whole)]  # every integer of a request body
+Seed = Annotated[Int, Field(ge=0, le=2**32 - 1, description="0..4294967295")]
+Label = Annotated[Int | str, Field(description="class index, or class name from ModelInfo.class_names")]
 Code = Annotated[float, Field(ge=-100.0, le=100.0, allow_inf_nan=False)]
 Format = Literal["png", "json"]
-Columns = Annotated[int | None, Field(None, ge=1, le=256, description="grid columns; default ceil(sqrt(n))")]
+Columns = Annotated[Int | None, Field(None, ge=1, le=256, description="grid columns; default ceil(sqrt(n))")]
 Truncation = Annotated[
     float | None,
     Field(
@@ -24,6 +31,15 @@ Truncation = Annotated[
         allow_inf_nan=False,
         description="ψ in (0, 1]: each drawn z is redrawn component-wise until |z_i| <= 2, then scaled by ψ "
         "(docs/API.md); absent: plain z(seed)",
+    ),
+]
+Latent = Annotated[
+    list[Annotated[float, Field(ge=-100.0, le=100.0, allow_inf_nan=False)]],
+    Field(
+        min_length=1,
+        max_length=4096,
+        description="latent_dim numbers in [-100, 100], used as z in place of the seed's (as float32, never "
+        "truncated); the label and codes still come from the seed (docs/API.md)",
     ),
 ]
 _PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
@@ -42,9 +58,10 @@ class GenerateRequest(BaseModel):
     )
 
     model: str | None = Field(None, description="a name from /models; absent: the server default")
-    n: int = Field(1, ge=1, le=256, description="images; image i uses seed + i (mod 2^32)")
+    n: Int = Field(1, ge=1, le=256, description="images; image i uses seed + i (mod 2^32)")
     seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
     label: Label | None = Field(None, description="conditional models only; absent: drawn per image")
+    latent: Latent | None = Field(None, description="addition: z of the image (n must be 1)")
     truncation: Truncation = None
     format: Format = "png"
     columns: Columns = None
@@ -59,11 +76,13 @@ class InterpolateRequest(BaseModel):
     )
 
     model: str | None = None
-    seed_a: Seed
-    seed_b: Seed
+    seed_a: Seed | None = Field(None, description="required unless latent_a is given")
+    seed_b: Seed | None = Field(None, description="required unless latent_b is given")
+    latent_a: Latent | None = Field(None, description="addition: the first end's z; absent: z(seed_a)")
+    latent_b: Latent | None = Field(None, description="addition: the last end's z; absent: z(seed_b)")
     label_a: Label | None = Field(None, description="conditional models; absent: drawn from seed_a")
     label_b: Label | None = Field(None, description="conditional models; absent: label_a")
-    steps: int = Field(8, ge=2, le=64)
+    steps: Int = Field(8, ge=2, le=64)
     method: Literal["slerp", "lerp"] = "slerp"
     truncation: Truncation = None
     format: Format = "png"
@@ -75,7 +94,12 @@ class ArithmeticTerm(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    seeds: list[Seed] = Field(min_length=1, max_length=16, description="exemplars; the term is their mean")
+    seeds: list[Seed] | None = Field(
+        None, min_length=1, max_length=16, description="exemplars; the term is their mean (required without latent)"
+    )
+    latent: Latent | None = Field(
+        None, description="addition: the term's latent instead of a mean; seeds (one at most) then give only its label"
+    )
     weight: float = Field(1.0, ge=-100.0, le=100.0, allow_inf_nan=False)
     label: Label | None = Field(None, description="conditional models: the label of this term's mean image")
 
@@ -107,7 +131,7 @@ class Sweep(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     code: str = Field(pattern=r"^(categorical|continuous:\d{1,2})$", examples=["categorical", "continuous:0"])
-    values: list[int | Code] = Field(min_length=1, max_length=64)
+    values: list[Annotated[Int | Code, Field(union_mode="left_to_right")]] = Field(min_length=1, max_length=64)
 
 
 class InfoGANRequest(BaseModel):
@@ -125,7 +149,7 @@ class InfoGANRequest(BaseModel):
 
     model: str | None = None
     seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
-    categorical: int | None = Field(None, ge=0, description="absent: drawn from the seed")
+    categorical: Int | None = Field(None, ge=0, description="absent: drawn from the seed")
     continuous: list[Code] | None = Field(None, max_length=64, description="absent: drawn from the seed")
     sweep: Sweep | None = None
     truncation: Truncation = None
@@ -192,7 +216,7 @@ class Text2ImageRequest(BaseModel):
 
     model: str | None = Field(None, description="a text2image model from /models; absent: the first served one")
     text: str = Field(min_length=1, max_length=500, description="words outside the model's vocabulary are reported")
-    n: int = Field(1, ge=1, le=256, description="images; image i uses seed + i (mod 2^32)")
+    n: Int = Field(1, ge=1, le=256, description="images; image i uses seed + i (mod 2^32)")
     seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
     format: Format = "png"
     columns: Columns = None

@@ -4,23 +4,39 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service import limits, sampling
+from service import latents, limits, sampling
 from service.deps import StateDep
+from service.errors import InputError
 from service.responses import encode_b64, headers, json_response, png_response, sampling_responses
-from service.schemas import ArithmeticRequest, ArithmeticResponse, ImageOut, TermOut
+from service.schemas import ArithmeticRequest, ArithmeticResponse, ArithmeticTerm, ImageOut, TermOut
 
 router = APIRouter(tags=["sampling"])
 
 
+def _term_seeds(term: ArithmeticTerm, index: int) -> list[int]:
+    """A term's seeds; a latent term's one seed (for its label and codes) is drawn by the server when absent."""
+    if term.latent is not None and term.seeds is not None and len(term.seeds) > 1:
+        raise InputError(f"terms.{index}.seeds", "a term with a latent takes one seed at most (for its label)")
+    return term.seeds or [latents.seed_for(None, term.latent, f"terms.{index}.seeds")]
+
+
 @router.post("/arithmetic", response_model=None, responses=sampling_responses(ArithmeticResponse))
 async def arithmetic(body: ArithmeticRequest, state: StateDep, request: Request) -> Response:
-    """Result latent = sum(weight_j * mean(z(seeds_j))); one term of one seed equals /generate of it."""
+    """Result latent = sum(weight_j * mean(z(seeds_j))), a term's `latent` in place of its mean where given; one
+    term of one seed equals /generate of it."""
     model = state.model(body.model)
     limits.check(body, model, state.settings)
     top_label = model.resolve_label(body.label, "label")
     term_labels = [model.resolve_label(t.label, f"terms.{i}.label") for i, t in enumerate(body.terms)]
-    firsts = [model.draw(t.seeds[0], body.truncation) for t in body.terms]
-    means = [sampling.mean_latent([model.draw(s, body.truncation).z for s in t.seeds]) for t in body.terms]
+    seeds = [_term_seeds(t, i) for i, t in enumerate(body.terms)]
+    firsts = [
+        latents.draw(model, ss[0], t.latent, f"terms.{i}.latent", body.truncation)
+        for i, (t, ss) in enumerate(zip(body.terms, seeds, strict=True))
+    ]
+    means = [
+        d.z if t.latent is not None else sampling.mean_latent([model.draw(s, body.truncation).z for s in ss])
+        for t, ss, d in zip(body.terms, seeds, firsts, strict=True)
+    ]
     result = sampling.combine([(t.weight, m) for t, m in zip(body.terms, means, strict=True)])
     # Labels and InfoGAN codes of an image come from its first seed unless given, as in /generate.
     label = next((x for x in (top_label, term_labels[0], firsts[0].label) if x is not None), None)
@@ -31,16 +47,16 @@ async def arithmetic(body: ArithmeticRequest, state: StateDep, request: Request)
         c_cat += [d.c_cat for d in firsts]
         c_cont += [d.c_cont for d in firsts]
     images = await state.sample(request.receive, model, model.feeds(zs, labels, c_cat, c_cont))
-    seeds = [s for t in body.terms for s in t.seeds]
-    hdrs = headers(model.name, seeds, [label])
+    hdrs = headers(model.name, [s for ss in seeds for s in ss], [label])
     if body.format == "png":
         return await png_response(images[:1], None, hdrs)
     pngs = await encode_b64(images)
     terms = [
-        TermOut(seeds=t.seeds, weight=t.weight, label=lab, png=png)
-        for t, lab, png in zip(body.terms, labels[1:], pngs[1:], strict=True)
+        TermOut(seeds=ss, weight=t.weight, label=lab, png=png)
+        for t, ss, lab, png in zip(body.terms, seeds, labels[1:], pngs[1:], strict=True)
     ]
-    seed = body.terms[0].seeds[0] if len(body.terms) == 1 and len(body.terms[0].seeds) == 1 else None
+    one = len(body.terms) == 1 and body.terms[0].latent is None and len(seeds[0]) == 1
+    seed = seeds[0][0] if one else None
     result_image = ImageOut(seed=seed, label=label, class_name=model.class_name(label), png=pngs[0])
     out = ArithmeticResponse(model=model.name, label=label, images=[result_image], terms=terms)
     return json_response(out, hdrs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service import limits, sampling
+from service import latents, limits, sampling
 from service.deps import StateDep
 from service.responses import SAMPLING_DOCS, encode_b64, headers, json_response, png_response
 from service.schemas import FrameOut, InterpolateRequest, InterpolateResponse
@@ -14,10 +14,14 @@ router = APIRouter(tags=["sampling"])
 
 @router.post("/interpolate", response_model=None, responses=SAMPLING_DOCS["interpolate"])
 async def interpolate(body: InterpolateRequest, state: StateDep, request: Request) -> Response:
-    """Frame k uses t = k/(steps-1); the first and last frames equal /generate of seed_a and seed_b."""
+    """Frame k uses t = k/(steps-1); the first and last frames equal /generate of seed_a and seed_b (with
+    latent_a and latent_b as their `latent` where given)."""
     model = state.model(body.model)
     limits.check(body, model, state.settings)
-    a, b = model.draw(body.seed_a, body.truncation), model.draw(body.seed_b, body.truncation)
+    seed_a = latents.seed_for(body.seed_a, body.latent_a, "seed_a")
+    seed_b = latents.seed_for(body.seed_b, body.latent_b, "seed_b")
+    a = latents.draw(model, seed_a, body.latent_a, "latent_a", body.truncation)
+    b = latents.draw(model, seed_b, body.latent_b, "latent_b", body.truncation)
     label_a = model.resolve_label(body.label_a, "label_a")
     label_b = model.resolve_label(body.label_b, "label_b")
     if label_a is None:
@@ -31,7 +35,7 @@ async def interpolate(body: InterpolateRequest, state: StateDep, request: Reques
     c_cat = [a.c_cat if t < 0.5 else b.c_cat for t in times]
     c_cont = [None if a.c_cont is None or b.c_cont is None else sampling.lerp(a.c_cont, b.c_cont, t) for t in times]
     images = await state.sample(request.receive, model, model.feeds(zs, labels, c_cat, c_cont))
-    seeds = [body.seed_a, body.seed_b]
+    seeds = [seed_a, seed_b]
     hdrs = headers(model.name, seeds, [label_a, label_b])
     if body.format == "png":
         return await png_response(images, body.columns, hdrs)
@@ -39,13 +43,13 @@ async def interpolate(body: InterpolateRequest, state: StateDep, request: Reques
     frames = []
     for k, (t, png) in enumerate(zip(times, pngs, strict=True)):
         label = None if label_a is None else (label_a if t < 0.5 else label_b)
-        seed = body.seed_a if k == 0 else body.seed_b if k == body.steps - 1 else None
+        seed = seed_a if k == 0 else seed_b if k == body.steps - 1 else None
         frames.append(FrameOut(t=t, seed=seed, label=label, class_name=model.class_name(label), png=png))
     out = InterpolateResponse(
         model=model.name,
         method=body.method,
-        seed_a=body.seed_a,
-        seed_b=body.seed_b,
+        seed_a=seed_a,
+        seed_b=seed_b,
         label_a=label_a,
         label_b=label_b,
         images=frames,

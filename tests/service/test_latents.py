@@ -6,6 +6,7 @@ latent here runs through the real ONNX graphs; bytes are compared, never approxi
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -157,3 +158,145 @@ def test_cli_truncation(server, tmp_path):
         assert (
             out.read_bytes() == c.post("/generate", json={"model": "mnist-dcgan", "seed": 9, "truncation": PSI}).content
         )
+
+
+# ---------- explicit latents ----------
+
+
+DIMS = {"mnist-dcgan": 100, "mnist-cgan": 100, "mnist-infogan": 62}
+
+
+def z_of(seed: int, truncation: float | None = None, name: str = "mnist-dcgan") -> list[float]:
+    """z(seed) of a model, as JSON numbers (float32 → float64 is exact both ways)."""
+    return [float(v) for v in sampling.draw(seed, DIMS[name], truncation=truncation).z]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_latent_equal_to_z_of_a_seed_gives_that_seeds_bytes(client, name):
+    body = {"model": name, "seed": 21, "latent": z_of(21, name=name)}
+    png = client.post("/generate", json=body).content
+    assert png == client.post("/generate", json={"model": name, "seed": 21}).content
+    assert pngs(client, "/generate", body) == [single(client, name, 21)]
+    other = pngs(client, "/generate", body | {"latent": z_of(22, name=name)})[0]
+    assert other != single(client, name, 21)  # the latent, not the seed, decides z
+
+
+def test_unconditional_latent_needs_no_seed(client):
+    r = client.post("/generate", json={"model": "mnist-dcgan", "latent": z_of(33)})
+    assert (
+        r.status_code == 200
+        and r.content == client.post("/generate", json={"model": "mnist-dcgan", "seed": 33}).content
+    )
+    assert r.headers["x-seed"]  # the seed drawn for the (absent) label and codes is reported
+
+
+def test_a_latent_is_used_as_sent_not_truncated(client):
+    cut = z_of(40, truncation=PSI)
+    want = single(client, "mnist-dcgan", 40, truncation=PSI)
+    assert single(client, "mnist-dcgan", 1, latent=cut) == want
+    assert single(client, "mnist-dcgan", 1, latent=cut, truncation=0.3) == want
+
+
+def test_latents_at_either_end_of_a_walk(client):
+    for name in MODELS:
+        seeds = {"seed_a": 4, "seed_b": 9}
+        walk = pngs(client, "/interpolate", {"model": name, "steps": 4} | seeds)
+        both = {"latent_a": z_of(4, name=name), "latent_b": z_of(9, name=name)}
+        assert pngs(client, "/interpolate", {"model": name, "steps": 4} | seeds | both) == walk
+    plain = pngs(client, "/interpolate", {"model": "mnist-dcgan", "seed_a": 4, "seed_b": 9, "steps": 4})
+    mixed = {"model": "mnist-dcgan", "latent_a": z_of(4), "seed_b": 9, "steps": 4}
+    assert pngs(client, "/interpolate", mixed) == plain
+    assert (
+        pngs(client, "/interpolate", {"model": "mnist-dcgan", "steps": 4, "latent_a": z_of(4), "latent_b": z_of(9)})
+        == plain
+    )
+
+
+def test_latent_terms_of_arithmetic(client):
+    seeds = {
+        "model": "mnist-dcgan",
+        "terms": [{"seeds": [1, 2], "weight": 1}, {"seeds": [3], "weight": -1}, {"seeds": [5]}],
+    }
+    plain = post_json(client, "/arithmetic", seeds)
+    want = [im["png"] for im in plain["images"]] + [t["png"] for t in plain["terms"]]
+    mean = [float(v) for v in sampling.mean_latent([sampling.latent(1, 100), sampling.latent(2, 100)])]
+    latent = {"model": "mnist-dcgan", "terms": [{"latent": mean}, {"latent": z_of(3), "weight": -1}, {"seeds": [5]}]}
+    body = post_json(client, "/arithmetic", latent)
+    assert [im["png"] for im in body["images"]] + [t["png"] for t in body["terms"]] == want
+    one = {"model": "mnist-cgan", "terms": [{"latent": z_of(8), "seeds": [8]}]}
+    assert pngs(client, "/arithmetic", one)[0] == single(client, "mnist-cgan", 8)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/generate", {"latent": [0.0] * 99}, ["body", "latent"]),
+        ("/generate", {"latent": [0.0] * 101}, ["body", "latent"]),
+        ("/generate", {"latent": []}, ["body", "latent"]),
+        ("/generate", {"latent": [0.0] * 99 + [1e3]}, ["body", "latent", "99"]),
+        ("/generate", {"latent": [0.0] * 99 + ["1"]}, ["body", "latent", "99"]),
+        ("/generate", {"latent": [0.0] * 99 + [True]}, ["body", "latent", "99"]),
+        ("/generate", {"latent": "0,0"}, ["body", "latent"]),
+        ("/generate", {"latent": [0.0] * 100, "n": 2}, ["body", "n"]),
+        ("/interpolate", {"seed_a": 1}, ["body", "seed_b"]),
+        ("/interpolate", {"latent_a": [0.0] * 100}, ["body", "seed_b"]),
+        ("/interpolate", {"seed_a": 1, "latent_b": [0.0] * 3}, ["body", "latent_b"]),
+        ("/arithmetic", {"terms": [{"weight": 1}]}, ["body", "terms", "0", "seeds"]),
+        ("/arithmetic", {"terms": [{"seeds": [1]}, {"latent": [0.0] * 7}]}, ["body", "terms", "1", "latent"]),
+        ("/arithmetic", {"terms": [{"latent": [0.0] * 100, "seeds": [1, 2]}]}, ["body", "terms", "0", "seeds"]),
+    ],
+)
+def test_bad_latents_are_422_naming_the_field(client, path, body, field):
+    assert loc(client.post(path, json={"model": "mnist-dcgan"} | body)) == field
+
+
+def test_non_finite_latents_are_422(client):
+    raw = b'{"model": "mnist-dcgan", "latent": [' + b"0.0, " * 99 + b"NaN]}"
+    r = client.post("/generate", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "latent" in r.text
+
+
+def test_openapi_describes_latents_and_truncation(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for schema, fields in {
+        "GenerateRequest": ("latent", "truncation"),
+        "InterpolateRequest": ("latent_a", "latent_b", "truncation"),
+        "ArithmeticTerm": ("latent",),
+        "InfoGANRequest": ("truncation",),
+    }.items():
+        props = schemas[schema]["properties"]
+        assert all(props[f].get("description") or props[f].get("anyOf") for f in fields), schema
+
+
+def test_cli_latent_files(server, tmp_path):
+    (tmp_path / "z.json").write_text(json.dumps(z_of(12)))
+    (tmp_path / "enc.json").write_text(json.dumps({"latent": z_of(13), "label": None}))
+    cli = [sys.executable, "-m", "gan_client.cli", "--url", server.url]
+    runs = {
+        "one.png": ["sample", "--model", "mnist-dcgan", "--latent-file", str(tmp_path / "z.json")],
+        "walk.png": [
+            "interpolate",
+            "--model",
+            "mnist-dcgan",
+            "--latent-file-a",
+            str(tmp_path / "z.json"),
+            "--seed-b",
+            "13",
+        ],
+        "sum.png": ["arithmetic", "--model", "mnist-dcgan", "--latent-term", f"{tmp_path / 'enc.json'}:1"],
+    }
+    for out, args in runs.items():
+        done = subprocess.run([*cli, *args, "-o", str(tmp_path / out)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    with httpx.Client(base_url=server.url) as c:
+        assert (tmp_path / "one.png").read_bytes() == c.post(
+            "/generate", json={"model": "mnist-dcgan", "seed": 12}
+        ).content
+        walk = {"model": "mnist-dcgan", "seed_a": 12, "seed_b": 13, "steps": 8, "columns": 8}
+        assert (tmp_path / "walk.png").read_bytes() == c.post("/interpolate", json=walk).content
+        assert (tmp_path / "sum.png").read_bytes() == c.post(
+            "/generate", json={"model": "mnist-dcgan", "seed": 13}
+        ).content
+    (tmp_path / "bad.json").write_text("[1, 2")
+    done = subprocess.run([*cli, "sample", "--latent-file", str(tmp_path / "bad.json")], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.startswith("error:") and "Traceback" not in done.stderr
