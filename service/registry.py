@@ -24,6 +24,7 @@ import onnxruntime as ort
 
 from service import sampling
 from service.batcher import Inputs, bucket_size, pad_rows
+from service.encoders import Encoder, load_encoder
 from service.errors import InputError, ModelNotFound
 from service.manifest import AnyManifest, Manifest, file_sha256, load_any_manifest
 from service.settings import Settings
@@ -101,6 +102,7 @@ class LoadedModel:
     batch_shapes: Literal["dynamic", "fixed"] = "dynamic"
     buckets: tuple[int, ...] | None = None  # padded batch sizes when batch_shapes == "fixed"
     identity: IdentityProof | None = None  # set by load_model
+    encoder: Encoder | None = None  # image → latent, where the folder has one (service/encoders.py)
     output_name: str = field(init=False)
     _run_options: ort.RunOptions = field(init=False, default_factory=quiet_run_options)
 
@@ -355,6 +357,7 @@ def load_model(folder: Path, manifest: Manifest, settings: Settings) -> LoadedMo
     model = LoadedModel(manifest, session, provider)
     shapes = settle_batch_shapes(model.name, model.run, identity_feeds(model, settings.max_batch), settings)
     model.batch_shapes, model.buckets, model.identity = shapes.batch_shapes, shapes.buckets, shapes.proof
+    model.encoder = load_encoder(folder, manifest, settings)
     log_loaded(model.name, provider, shapes.proof, started)
     return model
 

@@ -42,6 +42,14 @@ Latent = Annotated[
         "truncated); the label and codes still come from the seed (docs/API.md)",
     ),
 ]
+Image = Annotated[
+    str,
+    Field(
+        max_length=1 << 20,
+        description="base64 PNG or JPEG, read as POST /encode reads it, encoded by the model's encoder; its latent "
+        "goes where a sent latent would (docs/API.md)",
+    ),
+]
 _PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
 
 
@@ -62,6 +70,7 @@ class GenerateRequest(BaseModel):
     seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
     label: Label | None = Field(None, description="conditional models only; absent: drawn per image")
     latent: Latent | None = Field(None, description="addition: z of the image (n must be 1)")
+    image: Image | None = Field(None, description="addition: an image whose encoding is z (n must be 1)")
     truncation: Truncation = None
     format: Format = "png"
     columns: Columns = None
@@ -80,6 +89,8 @@ class InterpolateRequest(BaseModel):
     seed_b: Seed | None = Field(None, description="required unless latent_b is given")
     latent_a: Latent | None = Field(None, description="addition: the first end's z; absent: z(seed_a)")
     latent_b: Latent | None = Field(None, description="addition: the last end's z; absent: z(seed_b)")
+    image_a: Image | None = Field(None, description="addition: an image whose encoding is the first end")
+    image_b: Image | None = Field(None, description="addition: an image whose encoding is the last end")
     label_a: Label | None = Field(None, description="conditional models; absent: drawn from seed_a")
     label_b: Label | None = Field(None, description="conditional models; absent: label_a")
     steps: Int = Field(8, ge=2, le=64)
@@ -100,6 +111,7 @@ class ArithmeticTerm(BaseModel):
     latent: Latent | None = Field(
         None, description="addition: the term's latent instead of a mean; seeds (one at most) then give only its label"
     )
+    image: Image | None = Field(None, description="addition: an image whose encoding is the term's latent")
     weight: float = Field(1.0, ge=-100.0, le=100.0, allow_inf_nan=False)
     label: Label | None = Field(None, description="conditional models: the label of this term's mean image")
 
@@ -155,6 +167,47 @@ class InfoGANRequest(BaseModel):
     truncation: Truncation = None
     format: Format = "png"
     columns: Columns = None
+
+
+class EncodeRequest(BaseModel):
+    """JSON body of POST /encode (the same fields also come as multipart/form-data, `image` a file)."""
+
+    model_config = _request_config({"model": "mnist-dcgan", "image": _PNG_B64})
+
+    model: str | None = Field(None, description="a generator with an encoder (ModelInfo.encoder); absent: the default")
+    image: Image
+    label: Label | None = Field(None, description="conditional models: the image's class, which their encoder reads")
+    format: Literal["json"] = Field("json", description="the answer is always JSON")
+
+
+class EncodeResponse(BaseModel):
+    """Answer of POST /encode: the latent (send it as `latent` anywhere) and what the generator makes of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "mnist-dcgan",
+                    "latent": [0.12, -1.3, 0.4],
+                    "label": None,
+                    "class_name": None,
+                    "codes": None,
+                    "source": _PNG_B64,
+                    "reconstruction": _PNG_B64,
+                    "distance": 0.071,
+                }
+            ]
+        }
+    )
+
+    model: str
+    latent: list[float] = Field(description="latent_dim float32 values: send back as `latent` for the same image")
+    label: int | None = Field(description="the label the encoder read (conditional models)")
+    class_name: str | None
+    codes: dict[str, Any] | None = Field(description="InfoGAN: {categorical, continuous} the encoder read")
+    source: str = Field(description="base64 PNG of the image as the model read it (grey, its size and polarity)")
+    reconstruction: str = Field(description="base64 PNG of G(E(image)): /generate with this latent")
+    distance: float = Field(description="mean |reconstruction - source| over pixels, pixels in [0, 1]")
 
 
 class TranslateRequest(BaseModel):
@@ -493,6 +546,9 @@ class ModelInfo(BaseModel):
     identity: IdentityInfo
     opset: int
     metrics: dict[str, float | None]
+    encoder: dict[str, Any] | None = Field(
+        None, description="addition: the encoder's sha256 and figures (POST /encode, `image`); null: takes no images"
+    )
 
 
 class ModelsResponse(BaseModel):

@@ -10,11 +10,14 @@ Three steps, each its own function (docs/API.md, "POST /translate"):
    scan or a drawing-app export is, gets inverted), then the model's size (a non-square image is first padded to
    a square with its ground, so a digit keeps its shape). An image of the model's size keeps its pixels.
 Every refusal is an InputError (422) naming the field and what was wrong: format, size or channels.
+`form_fields` reads the parts of a multipart/form-data upload (`POST /encode`).
 """
 
 from __future__ import annotations
 
 import io
+from email.parser import BytesParser
+from email.policy import HTTP
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -102,3 +105,20 @@ def fit(grey: Image.Image, height: int, width: int) -> np.ndarray:
 def read_image(data: bytes, height: int, width: int, field: str = "image") -> np.ndarray:
     """PNG or JPEG bytes → uint8 [height, width] as the model reads them; InputError (422) naming `field` else."""
     return fit(to_grey(open_image(data, field)), height, width)
+
+
+def form_fields(body: bytes, content_type: str) -> dict[str, bytes]:
+    """A multipart/form-data body → its parts by name (the standard library's MIME parser, so no extra
+    dependency); InputError naming `body` when it is not one."""
+    header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(header + body)
+    if not message.is_multipart() or message.defects:
+        raise InputError("body", "not a multipart/form-data body (a boundary in Content-Type, then its parts)")
+    fields: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            raise InputError("body", "every form part needs a Content-Disposition name")
+        payload = part.get_payload(decode=True)
+        fields[name] = payload if isinstance(payload, bytes) else b""
+    return fields

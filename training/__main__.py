@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default="mnist-stackgan")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     sub.add_parser("list", help="the models this project trains and commits", parents=[common])
+    purpose = "train an encoder (image → latent) for a committed generator; writes encoder.onnx into its folder"
+    p = sub.add_parser("encoder", help=purpose, description=purpose, parents=[common])
+    p.add_argument("--model", action="append", required=True, help="a committed generator; repeatable")
+    p.add_argument("--minutes", type=float, default=8.0, help="training budget per encoder")
 
     args = parser.parse_args(argv)
     try:
@@ -109,6 +113,16 @@ def run(args: argparse.Namespace) -> int:
         overrides = {"name": args.name, "limit": args.limit} | ({"steps": args.steps} if args.steps else {})
         m = system.train_and_export(Path(args.data_dir), runs_dir, models_dir, overrides, args.fresh)
         print(f"{m['name']}: {m['metrics']}")
+        return 0
+    if args.command == "encoder":
+        from .encoder import EncoderConfig, train_and_export
+
+        torch.set_num_threads(args.threads or 1)  # small nets: one thread beats a team fighting other runs
+        for name in args.model:
+            entry = train_and_export(
+                name, Path(args.data_dir), runs_dir, models_dir, EncoderConfig(minutes=args.minutes)
+            )
+            print(f"{name}: encoder {entry['sha256'][:12]}, {entry['metrics']}")
         return 0
     if args.command == "classifier":
         for dataset in args.datasets:

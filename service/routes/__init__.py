@@ -1,6 +1,18 @@
 """One APIRouter per resource; `service.app` is the only place that mounts them."""
 
-from service.routes import admin, arithmetic, generate, health, infogan, interpolate, models, text2image, translate, v2
+from service.routes import (
+    admin,
+    arithmetic,
+    encode,
+    generate,
+    health,
+    infogan,
+    interpolate,
+    models,
+    text2image,
+    translate,
+    v2,
+)
 
 ROUTERS = [
     models.router,
@@ -8,6 +20,7 @@ ROUTERS = [
     interpolate.router,
     arithmetic.router,
     infogan.router,
+    encode.router,
     translate.router,
     text2image.router,
     health.router,

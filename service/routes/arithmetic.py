@@ -14,10 +14,13 @@ router = APIRouter(tags=["sampling"])
 
 
 def _term_seeds(term: ArithmeticTerm, index: int) -> list[int]:
-    """A term's seeds; a latent term's one seed (for its label and codes) is drawn by the server when absent."""
-    if term.latent is not None and term.seeds is not None and len(term.seeds) > 1:
-        raise InputError(f"terms.{index}.seeds", "a term with a latent takes one seed at most (for its label)")
-    return term.seeds or [latents.seed_for(None, term.latent, f"terms.{index}.seeds")]
+    """A term's seeds; a latent or image term's one seed (for its label and codes) is drawn when absent."""
+    given = term.latent or term.image
+    if given is not None and term.seeds is not None and len(term.seeds) > 1:
+        raise InputError(
+            f"terms.{index}.seeds", "a term with a latent or an image takes one seed at most (its label's)"
+        )
+    return term.seeds or [latents.seed_for(None, given, f"terms.{index}.seeds")]
 
 
 @router.post("/arithmetic", response_model=None, responses=sampling_responses(ArithmeticResponse))
@@ -30,11 +33,13 @@ async def arithmetic(body: ArithmeticRequest, state: StateDep, request: Request)
     term_labels = [model.resolve_label(t.label, f"terms.{i}.label") for i, t in enumerate(body.terms)]
     seeds = [_term_seeds(t, i) for i, t in enumerate(body.terms)]
     firsts = [
-        latents.draw(model, ss[0], t.latent, f"terms.{i}.latent", body.truncation)
-        for i, (t, ss) in enumerate(zip(body.terms, seeds, strict=True))
+        await latents.slot(
+            model, ss[0], t.latent, t.image, (f"terms.{i}.latent", f"terms.{i}.image"), body.truncation, lab
+        )
+        for i, (t, ss, lab) in enumerate(zip(body.terms, seeds, term_labels, strict=True))
     ]
     means = [
-        d.z if t.latent is not None else sampling.mean_latent([model.draw(s, body.truncation).z for s in ss])
+        d.z if t.latent or t.image else sampling.mean_latent([model.draw(s, body.truncation).z for s in ss])
         for t, ss, d in zip(body.terms, seeds, firsts, strict=True)
     ]
     result = sampling.combine([(t.weight, m) for t, m in zip(body.terms, means, strict=True)])
@@ -55,7 +60,7 @@ async def arithmetic(body: ArithmeticRequest, state: StateDep, request: Request)
         TermOut(seeds=ss, weight=t.weight, label=lab, png=png)
         for t, ss, lab, png in zip(body.terms, seeds, labels[1:], pngs[1:], strict=True)
     ]
-    one = len(body.terms) == 1 and body.terms[0].latent is None and len(seeds[0]) == 1
+    one = len(body.terms) == 1 and not (body.terms[0].latent or body.terms[0].image) and len(seeds[0]) == 1
     seed = seeds[0][0] if one else None
     result_image = ImageOut(seed=seed, label=label, class_name=model.class_name(label), png=pngs[0])
     out = ArithmeticResponse(model=model.name, label=label, images=[result_image], terms=terms)

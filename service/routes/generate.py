@@ -19,7 +19,8 @@ router = APIRouter(tags=["sampling"])
 async def generate(body: GenerateRequest, request: Request) -> Response:
     """Generate `n` images; image `i` uses seed `seed + i`, so it equals the single image of that seed.
 
-    A `latent` replaces z of the one image it makes; the seed then gives only its label (and codes)."""
+    A `latent` (or an `image`'s encoding) replaces z of the one image it makes; the seed then gives only its
+    label (and codes)."""
     # No StateDep: resolving a dependency cost every request ~11 µs, and service.fastpath calls this directly.
     state: ServiceState = request.app.state.service
     model = state.model(body.model)
@@ -27,10 +28,10 @@ async def generate(body: GenerateRequest, request: Request) -> Response:
     label = model.resolve_label(body.label, "label")
     seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
     draws = [model.draw(s, body.truncation) for s in sampling.seeds_from(seed, body.n)]
-    if body.latent is not None:
+    if body.latent is not None or body.image is not None:
         if body.n != 1:
-            raise InputError("n", f"a latent makes one image: n must be 1, got {body.n}")
-        draws = [latents.draw(model, seed, body.latent, "latent")]
+            raise InputError("n", f"a latent or an image makes one image: n must be 1, got {body.n}")
+        draws = [await latents.slot(model, seed, body.latent, body.image, ("latent", "image"), label=label)]
     labels = [label if label is not None else d.label for d in draws]
     images = await state.sample(request.receive, model, model.feeds_for(draws, label))
     hdrs = headers(model.name, seed, labels)

@@ -15,19 +15,23 @@ router = APIRouter(tags=["sampling"])
 @router.post("/interpolate", response_model=None, responses=SAMPLING_DOCS["interpolate"])
 async def interpolate(body: InterpolateRequest, state: StateDep, request: Request) -> Response:
     """Frame k uses t = k/(steps-1); the first and last frames equal /generate of seed_a and seed_b (with
-    latent_a and latent_b as their `latent` where given)."""
+    latent_a and latent_b, or image_a and image_b, as their `latent` or `image` where given)."""
     model = state.model(body.model)
     limits.check(body, model, state.settings)
-    seed_a = latents.seed_for(body.seed_a, body.latent_a, "seed_a")
-    seed_b = latents.seed_for(body.seed_b, body.latent_b, "seed_b")
-    a = latents.draw(model, seed_a, body.latent_a, "latent_a", body.truncation)
-    b = latents.draw(model, seed_b, body.latent_b, "latent_b", body.truncation)
+    seed_a = latents.seed_for(body.seed_a, body.latent_a or body.image_a, "seed_a")
+    seed_b = latents.seed_for(body.seed_b, body.latent_b or body.image_b, "seed_b")
     label_a = model.resolve_label(body.label_a, "label_a")
     label_b = model.resolve_label(body.label_b, "label_b")
     if label_a is None:
-        label_a = a.label
+        label_a = model.draw(seed_a).label
     if label_b is None:
         label_b = label_a
+    a = await latents.slot(
+        model, seed_a, body.latent_a, body.image_a, ("latent_a", "image_a"), body.truncation, label_a
+    )
+    b = await latents.slot(
+        model, seed_b, body.latent_b, body.image_b, ("latent_b", "image_b"), body.truncation, label_b
+    )
     times = sampling.frame_times(body.steps)
     zs = sampling.interpolate(a.z, b.z, body.steps, body.method)
     labels = [None if label_a is None or label_b is None else model.frame_label(label_a, label_b, t) for t in times]

@@ -50,6 +50,7 @@ def model_info(model: LoadedModel | Pipeline) -> ModelInfo:
         identity=identity_info([model.identity]),
         opset=m.opset,
         metrics=m.metrics,
+        encoder=None if model.encoder is None else {"sha256": model.encoder.spec.sha256, **model.encoder.spec.metrics},
     )
 
 

@@ -6,18 +6,22 @@ latent here runs through the real ONNX graphs; bytes are compared, never approxi
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from PIL import Image
 
 from service import sampling
 
-from .conftest import EXPORTED
+from .conftest import EXPORTED, REPO
 from .helpers import decode, pngs, post_json, single
 from .launch import Launched, serving
 
@@ -300,3 +304,144 @@ def test_cli_latent_files(server, tmp_path):
     (tmp_path / "bad.json").write_text("[1, 2")
     done = subprocess.run([*cli, "sample", "--latent-file", str(tmp_path / "bad.json")], capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr.startswith("error:") and "Traceback" not in done.stderr
+
+
+# ---------- images: POST /encode and `image` wherever a latent goes ----------
+
+EXAMPLES = REPO / "docs" / "examples"
+
+
+def b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def png_bytes(img: Image.Image, fmt: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    img.save(out, format=fmt)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def seven(client) -> dict:
+    return post_json(client, "/encode", {"model": "mnist-dcgan", "image": b64(EXAMPLES / "digit-7.png")})
+
+
+def test_models_lists_the_encoder_and_its_figures(client):
+    info = client.get("/models/mnist-dcgan").json()
+    manifest = json.loads((EXPORTED / "mnist-dcgan" / "manifest.json").read_text())
+    assert info["encoder"]["sha256"] == manifest["encoder"]["sha256"]
+    assert info["encoder"]["class_kept"] == manifest["encoder"]["metrics"]["class_kept"]
+    assert client.get("/models/mnist-cgan").json()["encoder"] is None
+
+
+def test_encode_answers_a_latent_whose_image_is_the_reconstruction(client, seven):
+    assert len(seven["latent"]) == 100 and seven["label"] is None and seven["codes"] is None
+    assert decode(seven["source"]).size == (28, 28)
+    assert 0 < seven["distance"] < 0.25
+    again = pngs(client, "/generate", {"model": "mnist-dcgan", "latent": seven["latent"]})
+    assert again == [seven["reconstruction"]]
+    png = client.post("/generate", json={"model": "mnist-dcgan", "latent": seven["latent"]}).content
+    assert png == base64.b64decode(seven["reconstruction"])
+    source = np.asarray(decode(seven["source"]), np.float64)
+    recon = np.asarray(decode(seven["reconstruction"]), np.float64)
+    assert abs(np.abs(source - recon).mean() / 255 - seven["distance"]) < 0.01  # the same figure, from the PNGs
+
+
+def test_encoding_is_deterministic_and_the_source_reads_back_the_same(client, seven):
+    body = {"model": "mnist-dcgan", "image": b64(EXAMPLES / "digit-7.png")}
+    assert client.post("/encode", json=body).content == client.post("/encode", json=body).content
+    assert post_json(client, "/encode", {"model": "mnist-dcgan", "image": seven["source"]})["latent"] == seven["latent"]
+
+
+def test_a_multipart_upload_encodes_as_json_does(client, seven):
+    files = {"image": ("seven.png", (EXAMPLES / "digit-7.png").read_bytes(), "image/png")}
+    r = client.post("/encode", files=files, data={"model": "mnist-dcgan"})
+    assert r.status_code == 200, r.text
+    assert r.json() == seven
+    assert loc(client.post("/encode", files=files, data={"model": "mnist-dcgan", "lable": "7"})) == ["body", "lable"]
+    assert loc(client.post("/encode", data={"model": "mnist-dcgan"}, files={"x": ("x", b"1")})) == ["body", "x"]
+
+
+def test_image_wherever_a_latent_goes(client, seven):
+    image, latent = b64(EXAMPLES / "digit-7.png"), seven["latent"]
+    base = {"model": "mnist-dcgan"}
+    assert pngs(client, "/generate", base | {"image": image}) == pngs(client, "/generate", base | {"latent": latent})
+    walk = base | {"steps": 5, "seed_b": 3}
+    assert pngs(client, "/interpolate", walk | {"image_a": image}) == pngs(
+        client, "/interpolate", walk | {"latent_a": latent}
+    )
+    two = b64(EXAMPLES / "digit-2.png")
+    two_latent = post_json(client, "/encode", base | {"image": two})["latent"]
+    both = pngs(client, "/interpolate", base | {"steps": 5, "image_a": image, "image_b": two})
+    assert both == pngs(client, "/interpolate", base | {"steps": 5, "latent_a": latent, "latent_b": two_latent})
+    assert both[0] == seven["reconstruction"]
+    terms = [{"image": image}, {"image": two, "weight": -1}, {"seeds": [4]}]
+    sent = [{"latent": latent}, {"latent": two_latent, "weight": -1}, {"seeds": [4]}]
+    assert pngs(client, "/arithmetic", base | {"terms": terms}) == pngs(client, "/arithmetic", base | {"terms": sent})
+
+
+def test_encode_reads_images_as_translate_does(client, seven):
+    grey = Image.open(EXAMPLES / "digit-7.png").convert("L")
+    ink_on_paper = Image.fromarray(255 - np.asarray(grey)).resize((280, 280), Image.BILINEAR)
+    body = {"model": "mnist-dcgan", "image": base64.b64encode(png_bytes(ink_on_paper.convert("RGB"))).decode()}
+    drawn = post_json(client, "/encode", body)  # a scan-like RGB drawing, dark ink on white, ten times the size
+    assert drawn["distance"] < 0.25
+    jpeg = base64.b64encode(png_bytes(ink_on_paper, "JPEG")).decode()
+    assert len(post_json(client, "/encode", {"model": "mnist-dcgan", "image": jpeg})["latent"]) == 100
+
+
+@pytest.mark.parametrize(
+    ("image", "words"),
+    [
+        (base64.b64encode(b"GIF89a" + bytes(40)).decode(), "GIF"),
+        (base64.b64encode(b"hello, not an image").decode(), "not an image"),
+        ("not base64!", "base64"),
+        (base64.b64encode(png_bytes(Image.new("L", (4097, 8)))).decode(), "4096"),
+        (base64.b64encode(png_bytes(Image.new("L", (4, 4)))).decode(), "8"),
+        (base64.b64encode(png_bytes(Image.new("LA", (28, 28), (0, 0)))).decode(), "transparent"),
+        (base64.b64encode(png_bytes(Image.new("I;16", (28, 28)))).decode(), "16-bit"),
+        (base64.b64encode(png_bytes(Image.new("CMYK", (28, 28)), "JPEG")).decode(), "CMYK"),
+    ],
+)
+def test_bad_images_are_422_saying_why(client, image, words):
+    for path, body, field in (
+        ("/encode", {"image": image}, ["body", "image"]),
+        ("/generate", {"image": image}, ["body", "image"]),
+        ("/interpolate", {"seed_a": 1, "image_b": image}, ["body", "image_b"]),
+        ("/arithmetic", {"terms": [{"image": image}]}, ["body", "terms", "0", "image"]),
+    ):
+        r = client.post(path, json={"model": "mnist-dcgan"} | body)
+        assert loc(r) == field and words in r.json()["detail"][0]["msg"], (path, r.text)
+
+
+def test_encode_refusals(client, seven):
+    image = b64(EXAMPLES / "digit-7.png")
+    assert loc(client.post("/encode", json={"model": "mnist-cgan", "image": image})) == ["body", "model"]
+    assert loc(client.post("/generate", json={"model": "mnist-cgan", "image": image})) == ["body", "image"]
+    assert loc(client.post("/encode", json={"model": "mnist-dcgan"})) == ["body", "image"]
+    assert loc(client.post("/encode", json={"model": "mnist-dcgan", "image": image, "lable": 1})) == ["body", "lable"]
+    assert loc(client.post("/encode", json={"model": "mnist-dcgan", "image": image, "label": 1})) == ["body", "label"]
+    both = {"model": "mnist-dcgan", "image": image, "latent": seven["latent"]}
+    assert loc(client.post("/generate", json=both)) == ["body", "image"]
+    r = client.post("/encode", content=b"x", headers={"content-type": "text/plain"})
+    assert r.status_code == 415 and "multipart" in r.json()["detail"]
+    r = client.post("/encode", content=b"x", headers={"content-type": "multipart/form-data; boundary=zz"})
+    assert loc(r) == ["body", "body"]
+    assert client.post("/encode", json={"model": "nope", "image": image}).status_code == 404
+
+
+def test_a_mismatched_encoder_keeps_its_model_off(tmp_path):
+    """An encoder listed for another version of model.onnx, or whose file does not match, is refused with the model."""
+    for name, change in {"other-g": {"generator_sha256": "0" * 64}, "bad-sum": {"sha256": "1" * 64}}.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for f in ("model.onnx", "encoder.onnx"):
+            (folder / f).symlink_to(EXPORTED / "mnist-dcgan" / f)
+        manifest = json.loads((EXPORTED / "mnist-dcgan" / "manifest.json").read_text())
+        manifest["name"] = name
+        manifest["encoder"] |= change
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "mnist-cgan").symlink_to(EXPORTED / "mnist-cgan", target_is_directory=True)
+    with serving(tmp_path, tmp_path.parent / "mismatch.log", max_batch=2, threads=1) as launched:
+        failed = httpx.get(f"{launched.url}/readyz").json()["failed"]
+    assert "another model.onnx" in failed["other-g"] and "sha256 of encoder.onnx" in failed["bad-sum"]

@@ -1,0 +1,118 @@
+"""training/encoder.py: encoder shapes per generator kind, ONNX export with parity and the signature the service
+checks, a few real training steps, the refusal of a checkpoint that is not the committed generator, MODELS.md lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from service.encoders import expected_signature
+from service.manifest import Manifest
+from training import encoder
+from training.export import PARITY_TOLERANCE
+from training.models import Generator, ModelConfig
+
+KINDS = {
+    "unconditional": {},
+    "conditional": {"num_classes": 10, "conditional": True},
+    "infogan": {"n_cat": 10, "n_cont": 2},
+}
+
+
+def tiny_g(kind: str, size: int = 8) -> Generator:
+    torch.manual_seed(0)
+    return Generator(ModelConfig(latent_dim=6, width=8, size=size, **KINDS[kind])).eval()
+
+
+def manifest_of(g: Generator) -> Manifest:
+    """The generator's manifest as export writes it (only what the encoder signature depends on)."""
+    cfg = g.cfg
+    inputs = [{"name": "z", "dtype": "float32", "shape": ["N", cfg.latent_dim]}]
+    if cfg.conditional:
+        inputs.append({"name": "label", "dtype": "int64", "shape": ["N"]})
+    if cfg.n_cat:
+        inputs += [
+            {"name": "c_cat", "dtype": "int64", "shape": ["N"]},
+            {"name": "c_cont", "dtype": "float32", "shape": ["N", cfg.n_cont]},
+        ]
+    return Manifest.model_validate(
+        {
+            "name": "tiny",
+            "variant": "dcgan",
+            "dataset": "mnist",
+            "latent_dim": cfg.latent_dim,
+            "conditional": cfg.conditional,
+            "num_classes": cfg.num_classes if cfg.conditional else None,
+            "codes": {"categorical": [cfg.n_cat], "continuous": cfg.n_cont} if cfg.n_cat else None,
+            "image": {"channels": 1, "height": cfg.size, "width": cfg.size},
+            "inputs": inputs,
+            "outputs": [{"name": "image", "dtype": "float32", "shape": ["N", 1, cfg.size, cfg.size]}],
+            "sha256": "0" * 64,
+            "opset": 18,
+        }
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_encoder_shapes_and_export(kind: str, tmp_path: Path) -> None:
+    g = tiny_g(kind)
+    e = encoder.Encoder(g, width=8).eval()
+    images = torch.rand(5, 1, 8, 8) * 2 - 1
+    labels = torch.arange(5) if g.cfg.conditional else None
+    out = e(images, labels)
+    assert out[0].shape == (5, 6)
+    if kind == "infogan":
+        assert out[1].shape == (5, 10) and out[2].shape == (5, 2)
+    entry, parity = encoder.export_encoder(e, tmp_path)
+    assert parity <= PARITY_TOLERANCE and (tmp_path / encoder.FILE).is_file()
+    assert entry["sha256"] == encoder.sha256(tmp_path / encoder.FILE)
+    want_in, want_out = expected_signature(manifest_of(g))  # what the service will demand of the file
+    assert {t["name"]: (t["dtype"], t["shape"]) for t in entry["inputs"]} == want_in
+    assert {t["name"]: (t["dtype"], t["shape"]) for t in entry["outputs"]} == want_out
+
+
+def test_a_few_training_steps_move_the_encoder(data_dir: Path) -> None:
+    g = tiny_g("conditional", size=28)
+    for p in g.parameters():
+        p.requires_grad_(False)
+    e, record = encoder.train_encoder(g, data_dir, "mnist", encoder.EncoderConfig(steps=3, batch_size=8, width=8))
+    assert record["steps"] == 3 and not e.training
+    x = torch.rand(2, 1, 28, 28) * 2 - 1
+    with torch.no_grad():
+        assert torch.isfinite(e(x, torch.tensor([1, 2]))[0]).all()
+
+
+def test_an_encoder_needs_the_committed_generators_own_weights(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    (models / "m").mkdir(parents=True)
+    (models / "m" / "manifest.json").write_text(json.dumps({"file": "model.onnx", "sha256": "0" * 64}))
+    with pytest.raises(ValueError, match=r"checkpoint\.pt is missing"):
+        encoder.frozen_generator(tmp_path / "runs", models, "m")
+
+
+def test_the_cli_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from training.__main__ import main
+
+    args = ["encoder", "--model", "nope", "--runs-dir", str(tmp_path), "--models-dir", str(tmp_path)]
+    assert main(args) == 2
+    assert "no committed model 'nope'" in capsys.readouterr().err
+
+
+def test_models_md_section_reports_figures_and_bars() -> None:
+    fig = {"class_kept": 0.9411, "label_kept": 0.94, "pixel_l1": 0.0622, "latent_cosine": 0.2277}
+    m = {
+        "name": "mnist-dcgan",
+        "dataset": "mnist",
+        "encoder": {"metrics": fig, "training": {"steps": 615, "wall_time_s": 480.0}},
+    }
+    lines = encoder.encoder_section([m, {"name": "no-encoder", "dataset": "mnist"}], Path("../exported_models"))
+    rows = [line for line in lines if line.startswith("| mnist-dcgan")]
+    assert rows == ["| mnist-dcgan | 94.11% | 94.00% | 0.062 | 0.228 | 615 | 8 min | misses latent cosine ≥ 0.9 |"]
+    assert '<img src="../exported_models/mnist-dcgan/reconstructions.png"' in "\n".join(lines)
+    assert not any("no-encoder" in line for line in lines)
+    assert encoder.encoder_section([], Path(".")) == []
+    assert np.isclose(encoder.CLASS_KEPT_BAR["fashion-mnist"], 0.8)

@@ -1,0 +1,356 @@
+"""Encoders for committed generators (issue #21): image (and the label, for conditional models) → latent.
+
+GAN inversion by a learned encoder (as in ALI/BiGAN and In-Domain GAN Inversion) rather than per-image
+optimisation, so the service can invert an image with one ONNX run. The generator G is frozen, and it is the
+committed one: its checkpoint is rebuilt and must reproduce the committed `model.onnx` (export parity) before a
+step is taken, since an encoder trained for other weights would invert the wrong function. E learns from
+
+- G's own samples (latent loss): `|E(G(z)) - z|²`, with the codes too for InfoGAN, so E stays in G's domain;
+- real training images (reconstruction loss): `|G(E(x)) - x|₁` in pixels plus the squared distance of the
+  evaluation classifier's features, so reconstructions keep what the classifier reads (the class).
+
+The export is `encoder.onnx` beside `model.onnx` (inputs `image` [N, C, H, W] in [-1, 1] and `label` for
+conditional models; outputs `latent`, and `c_cat`, `c_cont` for InfoGAN), parity-checked against PyTorch and
+listed in the model's manifest under `encoder` with its sha256, the generator's sha256 it inverts, and the
+figures `measure` takes on the test split through both ONNX graphs, as the service runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import load_split, to_tensor
+from .evaluate import load_classifier
+from .export import (
+    OPSET,
+    ExportError,
+    check_module_parity,
+    check_parity,
+    export_module,
+    onnx_inputs,
+    recalibrate_batchnorm,
+    sha256,
+)
+from .figures import save_grid
+from .models import Generator, one_hot
+from .trainer import load_generator
+
+log = logging.getLogger(__name__)
+
+FILE = "encoder.onnx"
+GRID = "reconstructions.png"
+# The bars of issue #21: the class G(E(x)) keeps, per dataset, and latent recovery on G's own samples.
+CLASS_KEPT_BAR = {"mnist": 0.90, "fashion-mnist": 0.80}
+LATENT_COSINE_BAR = 0.9
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """One encoder run; the defaults keep a run near 8 minutes on one busy CPU thread."""
+
+    minutes: float = 8.0  # wall-clock budget: training stops at this or at `steps`, whichever comes first
+    steps: int = 20_000  # upper bound on optimiser steps
+    batch_size: int = 64  # each step: this many samples of G and this many real images
+    lr: float = 1e-3  # Adam; halved for the last quarter of the budget
+    latent_weight: float = 1.0  # |E(G(z)) - z|²: keeps E's latents where G was trained
+    pixel_weight: float = 1.0  # |G(E(x)) - x|₁ on real images, pixels in [-1, 1]
+    feature_weight: float = 0.05  # |C(G(E(x))) - C(x)|² in the classifier's 128 features
+    width: int = 64  # channels of E's first convolution
+    seed: int = 0
+
+
+class Encoder(nn.Module):
+    """(image [B, C, H, W], label [B]?) → (latent [B, latent_dim], c_cat logits [B, n_cat]?, c_cont [B, k]?)."""
+
+    def __init__(self, g: Generator, width: int = 64) -> None:
+        super().__init__()
+        cfg = self.gcfg = g.cfg
+        s = cfg.size // 4
+        self.features = nn.Sequential(
+            nn.Conv2d(cfg.channels, width, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
+        n_label = cfg.num_classes if cfg.conditional else 0
+        self.head = nn.Sequential(
+            nn.Linear(2 * width * s * s + n_label, 512),
+            nn.LeakyReLU(0.2),
+            nn.Linear(512, cfg.latent_dim + cfg.n_cat + cfg.n_cont),
+        )
+
+    def forward(self, image: torch.Tensor, label: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        cfg, h = self.gcfg, self.features(image)
+        if cfg.conditional:
+            assert label is not None, "this encoder inverts a conditional generator: pass label"
+            h = torch.cat([h, one_hot(label, cfg.num_classes)], dim=1)
+        out = self.head(h)
+        z = out[:, : cfg.latent_dim]
+        if not cfg.n_cat:
+            return (z,)
+        logits = out[:, cfg.latent_dim : cfg.latent_dim + cfg.n_cat]
+        return z, logits, out[:, cfg.latent_dim + cfg.n_cat :]
+
+
+class _Exported(nn.Module):
+    """The ONNX signature: InfoGAN's categorical code as its index (argmax), as the generator takes it."""
+
+    def __init__(self, e: Encoder) -> None:
+        super().__init__()
+        self.e = e
+
+    def forward(self, image: torch.Tensor, label: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        out = self.e(image, label)
+        if len(out) == 1:
+            return out
+        z, logits, c_cont = out
+        return z, logits.argmax(dim=1), c_cont
+
+
+def generate(
+    g: Generator,
+    z: torch.Tensor,
+    label: torch.Tensor | None = None,
+    cat: torch.Tensor | None = None,
+    cont: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """G on a latent and soft InfoGAN codes (`cat`: probabilities), so reconstruction losses reach E's codes."""
+    parts = [z]
+    if g.cfg.conditional:
+        parts.append(one_hot(label, g.cfg.num_classes))
+    if g.cfg.n_cat:
+        parts += [cat, cont]
+    return g.net(torch.cat(parts, dim=1))
+
+
+def frozen_generator(runs_dir: Path, models_dir: Path, name: str) -> tuple[Generator, dict]:
+    """The committed generator in PyTorch: its checkpoint, batch norm recalibrated as export does, proven to
+    reproduce the committed model.onnx; raises ValueError saying what is missing or different."""
+    checkpoint, manifest_path = runs_dir / name / "checkpoint.pt", models_dir / name / "manifest.json"
+    if not manifest_path.exists():
+        raise ValueError(f"no committed model {name!r}: {manifest_path} is missing")
+    manifest = json.loads(manifest_path.read_text())
+    if not checkpoint.exists():
+        raise ValueError(f"{checkpoint} is missing: the encoder needs the weights of the committed {name}")
+    g, _ = load_generator(checkpoint)
+    recalibrate_batchnorm(g)
+    onnx_path = models_dir / name / manifest["file"]
+    if sha256(onnx_path) != manifest["sha256"]:
+        raise ValueError(f"{onnx_path} does not match its manifest's sha256")
+    try:
+        check_parity(g, onnx_path)
+    except ExportError as e:
+        raise ValueError(f"{checkpoint} does not reproduce the committed {onnx_path}: {e}") from e
+    for p in g.parameters():
+        p.requires_grad_(False)
+    return g.eval(), manifest
+
+
+def train_encoder(g: Generator, data_dir: Path, dataset: str, cfg: EncoderConfig) -> tuple[Encoder, dict]:
+    """Fit E against the frozen G for `cfg.minutes` (or `cfg.steps`); returns E in eval mode and its record."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    images, labels = load_split(data_dir, dataset, "fit")
+    real, real_labels = to_tensor(images), torch.from_numpy(labels)
+    classifier = load_classifier(dataset)
+    for p in classifier.parameters():
+        p.requires_grad_(False)
+    e = Encoder(g, cfg.width)
+    opt = torch.optim.Adam(e.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    gcfg, b = g.cfg, cfg.batch_size
+    start, step, history = time.monotonic(), 0, []
+    budget = cfg.minutes * 60
+    lowered = False
+    while step < cfg.steps and (elapsed := time.monotonic() - start) < budget:
+        if not lowered and elapsed > 0.75 * budget:
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr / 2
+            lowered = True
+        e.train()
+        feeds = {k: torch.from_numpy(v) for k, v in onnx_inputs(g, b, seed=int(rng.integers(2**31))).items()}
+        with torch.no_grad():
+            fake = g(**feeds)
+        out = e(fake, feeds.get("label"))
+        loss_latent = F.mse_loss(out[0], feeds["z"])
+        if gcfg.n_cat:
+            loss_latent = loss_latent + F.cross_entropy(out[1], feeds["c_cat"]) + F.mse_loss(out[2], feeds["c_cont"])
+        pick = torch.from_numpy(rng.integers(len(real), size=b))
+        x, y = real[pick], real_labels[pick]
+        out = e(x, y if gcfg.conditional else None)
+        cat = out[1].softmax(dim=1) if gcfg.n_cat else None
+        recon = generate(g, out[0], y, cat, out[2] if gcfg.n_cat else None)
+        loss_pixel = (recon - x).abs().mean()
+        loss_feature = F.mse_loss(classifier.features(recon), classifier.features(x))
+        loss = cfg.latent_weight * loss_latent + cfg.pixel_weight * loss_pixel + cfg.feature_weight * loss_feature
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 100 == 0:
+            row = {
+                "step": step,
+                "latent": loss_latent.item(),
+                "pixel": loss_pixel.item(),
+                "feature": loss_feature.item(),
+            }
+            history.append(row)
+            log.info("encoder step %d (%.0f s): %s", step, time.monotonic() - start, row)
+    record = {"steps": step, "wall_time_s": round(time.monotonic() - start, 1), "config": asdict(cfg)}
+    return e.eval(), record | {"history": history}
+
+
+def export_encoder(e: Encoder, folder: Path) -> tuple[dict, float]:
+    """Write folder/encoder.onnx (dynamic batch axis) and check it against PyTorch; returns its manifest entry
+    (without figures) and the parity."""
+    gcfg, path = e.gcfg, folder / FILE
+    rng = np.random.default_rng(0)
+    example = {"image": rng.uniform(-1, 1, (2, gcfg.channels, gcfg.size, gcfg.size)).astype(np.float32)}
+    if gcfg.conditional:
+        example["label"] = rng.integers(gcfg.num_classes, size=2, dtype=np.int64)
+    outputs = ("latent", "c_cat", "c_cont") if gcfg.n_cat else ("latent",)
+    module = _Exported(e).eval()
+    export_module(module, example, path, outputs)
+    check = {k: np.repeat(v, 32, axis=0) for k, v in example.items()}
+    parity = check_module_parity(module, path, check, outputs)
+    shape = ["N", gcfg.channels, gcfg.size, gcfg.size]
+    inputs = [{"name": "image", "dtype": "float32", "shape": shape}]
+    if gcfg.conditional:
+        inputs.append({"name": "label", "dtype": "int64", "shape": ["N"]})
+    outs = [{"name": "latent", "dtype": "float32", "shape": ["N", gcfg.latent_dim]}]
+    if gcfg.n_cat:
+        outs += [
+            {"name": "c_cat", "dtype": "int64", "shape": ["N"]},
+            {"name": "c_cont", "dtype": "float32", "shape": ["N", gcfg.n_cont]},
+        ]
+    entry = {"file": FILE, "sha256": sha256(path), "opset": OPSET, "inputs": inputs, "outputs": outs}
+    return entry | {"parity_max_abs_diff": parity}, parity
+
+
+def _run(session, feeds: dict[str, np.ndarray], names: list[str], chunk: int = 500) -> list[np.ndarray]:
+    n = len(next(iter(feeds.values())))
+    parts = [session.run(names, {k: v[s : s + chunk] for k, v in feeds.items()}) for s in range(0, n, chunk)]
+    return [np.concatenate([p[i] for p in parts]) for i in range(len(names))]
+
+
+def measure(folder: Path, manifest: dict, data_dir: Path, samples: int = 2000) -> tuple[dict, np.ndarray]:
+    """The figures of issue #21 through the exported graphs, on the test split: the share of images whose class
+    (the evaluation classifier's) G(E(x)) keeps, and the share matching the true label; mean pixel L1 (pixels in
+    [0, 1]); mean cosine of E(G(z)) with z over `samples` draws. Also returns 8 inputs over their reconstructions."""
+    import onnxruntime as ort
+
+    opts = {"providers": ["CPUExecutionProvider"]}
+    gen = ort.InferenceSession(str(folder / manifest["file"]), **opts)
+    enc = ort.InferenceSession(str(folder / manifest["encoder"]["file"]), **opts)
+    outs = [o["name"] for o in manifest["encoder"]["outputs"]]
+    dataset, conditional = manifest["dataset"], manifest["conditional"]
+    images, labels = load_split(data_dir, dataset, "test")
+    x = to_tensor(images).numpy()
+    feeds = {"image": x} | ({"label": labels} if conditional else {})
+    coded = dict(zip(outs, _run(enc, feeds, outs), strict=True))
+    g_feeds = {"z": coded["latent"]} | ({"label": labels} if conditional else {})
+    if "c_cat" in coded:
+        g_feeds |= {"c_cat": coded["c_cat"], "c_cont": coded["c_cont"]}
+    recon = _run(gen, g_feeds, ["image"])[0]
+    classifier = load_classifier(dataset)
+    with torch.no_grad():
+        pred_x = np.concatenate(
+            [classifier(torch.from_numpy(x[s : s + 1000])).argmax(1).numpy() for s in range(0, len(x), 1000)]
+        )
+        pred_r = np.concatenate(
+            [classifier(torch.from_numpy(recon[s : s + 1000])).argmax(1).numpy() for s in range(0, len(x), 1000)]
+        )
+    rng = np.random.default_rng(12345)
+    z = rng.standard_normal((samples, manifest["latent_dim"]), dtype=np.float32)
+    z_feeds = {"z": z}
+    if conditional:
+        z_feeds["label"] = np.arange(samples, dtype=np.int64) % manifest["num_classes"]
+    if manifest.get("codes"):
+        z_feeds["c_cat"] = np.arange(samples, dtype=np.int64) % manifest["codes"]["categorical"][0]
+        z_feeds["c_cont"] = rng.uniform(-1, 1, (samples, manifest["codes"]["continuous"])).astype(np.float32)
+    fake = _run(gen, z_feeds, ["image"])[0]
+    back = _run(enc, {"image": fake} | ({"label": z_feeds["label"]} if conditional else {}), ["latent"])[0]
+    cosine = np.sum(back * z, 1) / (np.linalg.norm(back, axis=1) * np.linalg.norm(z, axis=1))
+    figures = {
+        "class_kept": round(float((pred_r == pred_x).mean()), 4),
+        "label_kept": round(float((pred_r == labels).mean()), 4),
+        "pixel_l1": round(float(np.abs(recon - x).mean() / 2), 4),
+        "latent_cosine": round(float(cosine.mean()), 4),
+        "test_images": len(x),
+        "latent_samples": samples,
+    }
+    grid = np.concatenate([x[:8], recon[:8]])
+    return figures, grid
+
+
+def train_and_export(
+    name: str, data_dir: Path, runs_dir: Path, models_dir: Path, cfg: EncoderConfig = EncoderConfig()
+) -> dict:
+    """Train E for the committed generator `name`, export it into its folder, measure it, and record it in the
+    manifest under `encoder`; returns that entry."""
+    g, manifest = frozen_generator(runs_dir, models_dir, name)
+    folder = models_dir / name
+    e, record = train_encoder(g, data_dir, manifest["dataset"], cfg)
+    entry, _ = export_encoder(e, folder)
+    entry |= {"generator_sha256": manifest["sha256"], "training": {k: v for k, v in record.items() if k != "history"}}
+    manifest["encoder"] = entry
+    figures, grid = measure(folder, manifest, data_dir)
+    entry["metrics"] = figures
+    save_grid(grid, 8, folder / GRID)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (runs_dir / name / "encoder-history.json").write_text(json.dumps(record["history"]) + "\n")
+    log.info("%s encoder: %s", name, figures)
+    return entry
+
+
+def encoder_section(manifests: list[dict], rel: Path) -> list[str]:
+    """MODELS.md lines for the models with an encoder: the figures against the bars and the reconstruction
+    grids (`rel`: the path from docs/ to exported_models/)."""
+    with_encoder = [m for m in manifests if m.get("encoder")]
+    if not with_encoder:
+        return []
+    lines = [
+        "## Encoders (issue #21)",
+        "",
+        "An encoder E per generator G (G frozen) maps an image to G's latent: trained on G's samples (latent loss)",
+        "and on real training images (L1 and classifier-feature reconstruction losses), exported as `encoder.onnx`.",
+        "Measured through both ONNX graphs on the test split: the share of images whose class (the evaluation",
+        "classifier's) G(E(x)) keeps (bar: 90% MNIST, 80% Fashion), the share matching the true label, the mean",
+        "pixel L1 of G(E(x)) against x (pixels in [0, 1]), and the mean cosine of E(G(z)) with z over 2,000 draws",
+        "(bar: 0.9).",
+        "",
+        "| model | class kept | true label kept | pixel L1 | latent cosine | steps | train time | bars |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in with_encoder:
+        enc, fig = m["encoder"], m["encoder"]["metrics"]
+        missed = []
+        if fig["class_kept"] < CLASS_KEPT_BAR.get(m["dataset"], 0.9):
+            missed.append(f"class kept ≥ {CLASS_KEPT_BAR.get(m['dataset'], 0.9):.0%}")
+        if fig["latent_cosine"] < LATENT_COSINE_BAR:
+            missed.append(f"latent cosine ≥ {LATENT_COSINE_BAR}")
+        bars = "misses " + ", ".join(missed) if missed else "all"
+        minutes = enc["training"]["wall_time_s"] / 60
+        lines.append(
+            f"| {m['name']} | {fig['class_kept']:.2%} | {fig['label_kept']:.2%} | {fig['pixel_l1']:.3f} | "
+            f"{fig['latent_cosine']:.3f} | {enc['training']['steps']} | {minutes:.0f} min | {bars} |"
+        )
+    lines.append("")
+    for m in with_encoder:
+        lines += [
+            f"**{m['name']}**: test images (top row) and G(E(x)) (bottom row)",
+            "",
+            f'<img src="{rel / m["name"] / GRID}" width="448" alt="{m["name"]} reconstructions">',
+            "",
+        ]
+    return lines
