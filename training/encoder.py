@@ -293,6 +293,22 @@ def measure(folder: Path, manifest: dict, data_dir: Path, samples: int = 2000) -
     return figures, grid
 
 
+def effective_rank(g: Generator, samples: int = 8, rel: float = 0.01, seed: int = 0) -> float:
+    """Median, over `samples` draws of z, of how many singular values of G's Jacobian d image / d z exceed `rel`
+    of the largest: the latent directions an image tells apart at all. Where it is far below latent_dim, no
+    encoder can recover z from G(z) (the cosine bar is out of reach), however well it is trained."""
+    gen = torch.Generator().manual_seed(seed)
+    feeds = onnx_inputs(g, samples, seed=seed)
+    ranks = []
+    for i in range(samples):
+        z = torch.randn(1, g.cfg.latent_dim, generator=gen)
+        rest = {k: torch.from_numpy(v[i : i + 1]) for k, v in feeds.items() if k != "z"}
+        jac = torch.autograd.functional.jacobian(lambda v, rest=rest: g(v, **rest).flatten(), z)
+        values = torch.linalg.svdvals(jac.reshape(-1, g.cfg.latent_dim))
+        ranks.append(int((values > rel * values[0]).sum()))
+    return float(np.median(ranks))
+
+
 def train_and_export(
     name: str, data_dir: Path, runs_dir: Path, models_dir: Path, cfg: EncoderConfig = EncoderConfig()
 ) -> dict:
@@ -305,7 +321,7 @@ def train_and_export(
     entry |= {"generator_sha256": manifest["sha256"], "training": {k: v for k, v in record.items() if k != "history"}}
     manifest["encoder"] = entry
     figures, grid = measure(folder, manifest, data_dir)
-    entry["metrics"] = figures
+    entry["metrics"] = figures | {"generator_effective_rank": effective_rank(g)}
     save_grid(grid, 8, folder / GRID)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (runs_dir / name / "encoder-history.json").write_text(json.dumps(record["history"]) + "\n")
@@ -327,10 +343,13 @@ def encoder_section(manifests: list[dict], rel: Path) -> list[str]:
         "Measured through both ONNX graphs on the test split: the share of images whose class (the evaluation",
         "classifier's) G(E(x)) keeps (bar: 90% MNIST, 80% Fashion), the share matching the true label, the mean",
         "pixel L1 of G(E(x)) against x (pixels in [0, 1]), and the mean cosine of E(G(z)) with z over 2,000 draws",
-        "(bar: 0.9).",
+        "(bar: 0.9). G's rank is the median number of singular values of its Jacobian d image / d z above 1% of the",
+        "largest, over 8 draws: the latent directions an image tells apart at all. Where it is far below the latent",
+        "size, G(z) does not determine z, and no encoder can recover it (the cosine bar is out of reach).",
         "",
-        "| model | class kept | true label kept | pixel L1 | latent cosine | steps | train time | bars |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | class kept | true label kept | pixel L1 | latent cosine | G's rank / latent size | steps "
+        "| train time | bars |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for m in with_encoder:
         enc, fig = m["encoder"], m["encoder"]["metrics"]
@@ -341,9 +360,11 @@ def encoder_section(manifests: list[dict], rel: Path) -> list[str]:
             missed.append(f"latent cosine ≥ {LATENT_COSINE_BAR}")
         bars = "misses " + ", ".join(missed) if missed else "all"
         minutes = enc["training"]["wall_time_s"] / 60
+        rank = fig.get("generator_effective_rank")
+        rank_text = "–" if rank is None else f"{rank:.0f} / {m.get('latent_dim', '?')}"
         lines.append(
             f"| {m['name']} | {fig['class_kept']:.2%} | {fig['label_kept']:.2%} | {fig['pixel_l1']:.3f} | "
-            f"{fig['latent_cosine']:.3f} | {enc['training']['steps']} | {minutes:.0f} min | {bars} |"
+            f"{fig['latent_cosine']:.3f} | {rank_text} | {enc['training']['steps']} | {minutes:.0f} min | {bars} |"
         )
     lines.append("")
     for m in with_encoder:

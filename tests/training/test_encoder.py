@@ -94,6 +94,15 @@ def test_an_encoder_needs_the_committed_generators_own_weights(tmp_path: Path) -
         encoder.frozen_generator(tmp_path / "runs", models, "m")
 
 
+def test_effective_rank_counts_the_directions_an_image_tells_apart() -> None:
+    g = tiny_g("unconditional")
+    assert 1 <= encoder.effective_rank(g, samples=2) <= g.cfg.latent_dim
+    with torch.no_grad():  # a generator that reads only z's first two components has rank 2
+        first = next(m for m in g.net if isinstance(m, torch.nn.Linear))
+        first.weight[:, 2:] = 0
+    assert encoder.effective_rank(g, samples=2) == 2
+
+
 def test_the_cli_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from training.__main__ import main
 
@@ -104,14 +113,18 @@ def test_the_cli_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_models_md_section_reports_figures_and_bars() -> None:
     fig = {"class_kept": 0.9411, "label_kept": 0.94, "pixel_l1": 0.0622, "latent_cosine": 0.2277}
+    fig["generator_effective_rank"] = 20.0
     m = {
         "name": "mnist-dcgan",
         "dataset": "mnist",
+        "latent_dim": 100,
         "encoder": {"metrics": fig, "training": {"steps": 615, "wall_time_s": 480.0}},
     }
     lines = encoder.encoder_section([m, {"name": "no-encoder", "dataset": "mnist"}], Path("../exported_models"))
     rows = [line for line in lines if line.startswith("| mnist-dcgan")]
-    assert rows == ["| mnist-dcgan | 94.11% | 94.00% | 0.062 | 0.228 | 615 | 8 min | misses latent cosine ≥ 0.9 |"]
+    assert rows == [
+        "| mnist-dcgan | 94.11% | 94.00% | 0.062 | 0.228 | 20 / 100 | 615 | 8 min | misses latent cosine ≥ 0.9 |"
+    ]
     assert '<img src="../exported_models/mnist-dcgan/reconstructions.png"' in "\n".join(lines)
     assert not any("no-encoder" in line for line in lines)
     assert encoder.encoder_section([], Path(".")) == []
