@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -76,11 +77,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--label", type=label)
     s.add_argument("--columns", type=int)
     s.add_argument("--latent-file", type=Path, help="z of the image: a JSON list, or gan encode's JSON")
+    s.add_argument("--image", type=Path, help="a PNG or JPEG whose encoding is z (models with an encoder)")
     s = truncatable("interpolate", "a walk between the latents of two seeds")
     s.add_argument("--seed-a", type=int, help="required without --latent-file-a")
     s.add_argument("--seed-b", type=int, help="required without --latent-file-b")
     s.add_argument("--latent-file-a", type=Path, help="the first end's z (JSON list, or gan encode's JSON)")
     s.add_argument("--latent-file-b", type=Path, help="the last end's z")
+    s.add_argument("--image-a", type=Path, help="a PNG or JPEG whose encoding is the first end")
+    s.add_argument("--image-b", type=Path, help="a PNG or JPEG whose encoding is the last end")
     s.add_argument("--label-a", type=label)
     s.add_argument("--label-b", type=label)
     s.add_argument("--steps", type=int, default=8)
@@ -91,6 +95,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--latent-term", type=latent_term, action="append", default=[], help="LATENT_FILE[:WEIGHT[:LABEL]], repeatable"
     )
+    s.add_argument("--image-term", type=latent_term, action="append", default=[], help="IMAGE[:WEIGHT[:LABEL]]")
     s.add_argument("--label", type=label, help="label of the result (conditional models)")
     s = truncatable("infogan", "InfoGAN's codes, fixed or swept")
     s.add_argument("--seed", type=int)
@@ -98,6 +103,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--continuous", type=float, nargs="+")
     s.add_argument("--sweep", type=sweep, help="CODE=V1,V2,... e.g. continuous:0=-1,0,1")
     s.add_argument("--columns", type=int, help="grid columns of a sweep (default: one row)")
+    s = sub.add_parser("encode", help="an image → the model's latent (models with an encoder)")
+    s.add_argument("image", type=Path, help="a PNG or JPEG, read as grey at the model's size (docs/API.md)")
+    s.add_argument("--model", help="default: the server's")
+    s.add_argument("--label", type=label, help="the image's class (conditional models)")
+    s.add_argument("-o", "--output", type=Path, help="write the JSON here, for --latent-file (default: stdout)")
+    s.add_argument("--reconstruction", type=Path, help="write G(E(image)) here as a PNG")
     s = sampling("translate", "translate a PNG, or a test image picked by a seed (translator models)")
     s.add_argument("--direction", default="a2b")
     s.add_argument("--image", type=Path, help="a PNG or JPEG, read as grey at the model's size (docs/API.md)")
@@ -116,7 +127,10 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
         return client.models()
     if args.command == "sample":
         latent = read_latent(args.latent_file) if args.latent_file else None
-        return client.generate(args.model, args.n, args.seed, args.label, fmt, args.columns, args.truncation, latent)
+        image = args.image.read_bytes() if args.image else None
+        return client.generate(
+            args.model, args.n, args.seed, args.label, fmt, args.columns, args.truncation, latent, image
+        )
     if args.command == "interpolate":
         columns = args.columns or args.steps  # a walk reads left to right: one row (the server's default is square)
         return client.interpolate(
@@ -132,10 +146,18 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
             args.truncation,
             read_latent(args.latent_file_a) if args.latent_file_a else None,
             read_latent(args.latent_file_b) if args.latent_file_b else None,
+            args.image_a.read_bytes() if args.image_a else None,
+            args.image_b.read_bytes() if args.image_b else None,
         )
     if args.command == "arithmetic":
-        terms = args.term + [_latent_term(*t) for t in args.latent_term]
+        terms = args.term + [_latent_term(*t) for t in args.latent_term] + [_image_term(*t) for t in args.image_term]
         return client.arithmetic(terms, args.model, args.label, fmt, args.truncation)
+    if args.command == "encode":
+        encoded = client.encode(args.image.read_bytes(), args.model, args.label)
+        if args.reconstruction:
+            args.reconstruction.write_bytes(base64.b64decode(encoded["reconstruction"]))
+            print(f"wrote {args.reconstruction} (distance {encoded['distance']:.4f})", file=sys.stderr)
+        return encoded
     if args.command == "translate":
         image = args.image.read_bytes() if args.image else None
         return client.translate(args.model, args.direction, image, args.seed, fmt)
@@ -148,6 +170,13 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
 
 def _latent_term(path: Path, weight: float, lab: int | str | None) -> Term:
     out: Term = {"latent": read_latent(path), "weight": weight}
+    if lab is not None:
+        out["label"] = lab
+    return out
+
+
+def _image_term(path: Path, weight: float, lab: int | str | None) -> Term:
+    out: Term = {"image": base64.b64encode(path.read_bytes()).decode("ascii"), "weight": weight}
     if lab is not None:
         out["label"] = lab
     return out

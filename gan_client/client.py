@@ -20,6 +20,7 @@ DEFAULT_URL = os.environ.get("GAN_URL", "http://localhost:8000")
 class Term(TypedDict, total=False):
     seeds: list[int]
     latent: list[float]
+    image: str  # base64 PNG or JPEG: b64(path.read_bytes())
     weight: float
     label: int | str
 
@@ -56,6 +57,11 @@ class GanError(Exception):
 def _body(**fields: Any) -> dict[str, Any]:
     """The request body without the fields left at None, so the server applies its defaults."""
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def b64(image: bytes | None) -> str | None:
+    """Image bytes as the JSON bodies carry them (standard base64)."""
+    return None if image is None else base64.b64encode(image).decode("ascii")
 
 
 def _translate_body(
@@ -116,9 +122,11 @@ class GanClient:
         columns: int | None = None,
         truncation: float | None = None,
         latent: list[float] | None = None,
+        image: bytes | None = None,
     ) -> bytes | dict[str, Any]:
         """`truncation` ψ in (0, 1]: the truncation trick (docs/API.md), less variety for more fidelity; `latent`:
-        z of the one image, in place of the seed's (the seed then gives only the label and codes)."""
+        z of the one image, in place of the seed's (the seed then gives only the label and codes); `image`: a PNG
+        or JPEG whose encoding is that z (models with an encoder)."""
         body = _body(
             model=model,
             n=n,
@@ -128,6 +136,7 @@ class GanClient:
             columns=columns,
             truncation=truncation,
             latent=latent,
+            image=b64(image),
         )
         return self._post("/generate", body)
 
@@ -145,6 +154,8 @@ class GanClient:
         truncation: float | None = None,
         latent_a: list[float] | None = None,
         latent_b: list[float] | None = None,
+        image_a: bytes | None = None,
+        image_b: bytes | None = None,
     ) -> bytes | dict[str, Any]:
         """Either end is a seed, a latent, or both (the seed then gives only the label and codes)."""
         body = _body(
@@ -153,6 +164,8 @@ class GanClient:
             seed_b=seed_b,
             latent_a=latent_a,
             latent_b=latent_b,
+            image_a=b64(image_a),
+            image_b=b64(image_b),
             label_a=label_a,
             label_b=label_b,
             steps=steps,
@@ -196,6 +209,11 @@ class GanClient:
             truncation=truncation,
         )
         return self._post("/infogan", body)
+
+    def encode(self, image: bytes, model: str | None = None, label: int | str | None = None) -> dict[str, Any]:
+        """A PNG or JPEG → `{latent, label, codes, source, reconstruction, distance}` (models with an encoder)."""
+        body = _body(model=model, image=b64(image), label=label, format="json")
+        return self._post("/encode", body)  # type: ignore[return-value]
 
     def translate(
         self,
@@ -258,6 +276,7 @@ class AsyncGanClient:
         columns: int | None = None,
         truncation: float | None = None,
         latent: list[float] | None = None,
+        image: bytes | None = None,
     ) -> bytes | dict[str, Any]:
         body = _body(
             model=model,
@@ -268,6 +287,7 @@ class AsyncGanClient:
             columns=columns,
             truncation=truncation,
             latent=latent,
+            image=b64(image),
         )
         return await self._post("/generate", body)
 
@@ -285,6 +305,8 @@ class AsyncGanClient:
         truncation: float | None = None,
         latent_a: list[float] | None = None,
         latent_b: list[float] | None = None,
+        image_a: bytes | None = None,
+        image_b: bytes | None = None,
     ) -> bytes | dict[str, Any]:
         """Either end is a seed, a latent, or both (the seed then gives only the label and codes)."""
         body = _body(
@@ -293,6 +315,8 @@ class AsyncGanClient:
             seed_b=seed_b,
             latent_a=latent_a,
             latent_b=latent_b,
+            image_a=b64(image_a),
+            image_b=b64(image_b),
             label_a=label_a,
             label_b=label_b,
             steps=steps,
@@ -336,6 +360,10 @@ class AsyncGanClient:
             truncation=truncation,
         )
         return await self._post("/infogan", body)
+
+    async def encode(self, image: bytes, model: str | None = None, label: int | str | None = None) -> dict[str, Any]:
+        body = _body(model=model, image=b64(image), label=label, format="json")
+        return await self._post("/encode", body)  # type: ignore[return-value]
 
     async def translate(
         self,

@@ -445,3 +445,37 @@ def test_a_mismatched_encoder_keeps_its_model_off(tmp_path):
     with serving(tmp_path, tmp_path.parent / "mismatch.log", max_batch=2, threads=1) as launched:
         failed = httpx.get(f"{launched.url}/readyz").json()["failed"]
     assert "another model.onnx" in failed["other-g"] and "sha256 of encoder.onnx" in failed["bad-sum"]
+
+
+def test_client_and_cli_encode_and_send_images(server, tmp_path, seven):
+    from gan_client import GanClient
+
+    seven_png, two_png = EXAMPLES / "digit-7.png", EXAMPLES / "digit-2.png"
+    with GanClient(server.url) as gan:
+        assert gan.encode(seven_png.read_bytes(), model="mnist-dcgan") == seven
+        two = gan.encode(two_png.read_bytes(), model="mnist-dcgan")
+        walk = gan.interpolate(
+            None, None, "mnist-dcgan", steps=4, image_a=seven_png.read_bytes(), latent_b=two["latent"]
+        )
+        assert walk == gan.interpolate(
+            None, None, "mnist-dcgan", steps=4, latent_a=seven["latent"], latent_b=two["latent"]
+        )
+    cli = [sys.executable, "-m", "gan_client.cli", "--url", server.url]
+    runs = {
+        "seven.json": ["encode", str(seven_png), "--model", "mnist-dcgan", "--reconstruction", str(tmp_path / "r.png")],
+        "one.png": ["sample", "--model", "mnist-dcgan", "--image", str(seven_png)],
+        "walk.png": ["interpolate", "--model", "mnist-dcgan", "--image-a", str(seven_png), "--image-b", str(two_png)],
+        "sum.png": ["arithmetic", "--model", "mnist-dcgan", "--image-term", f"{seven_png}:1", "--term", "4:0"],
+    }
+    for out, args in runs.items():
+        done = subprocess.run([*cli, *args, "-o", str(tmp_path / out)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "seven.json").read_text()) == seven
+    recon = base64.b64decode(seven["reconstruction"])
+    assert (tmp_path / "r.png").read_bytes() == recon == (tmp_path / "one.png").read_bytes()
+    assert (tmp_path / "sum.png").read_bytes() == recon  # 1 × the seven + 0 × seed 4
+    walk = {"model": "mnist-dcgan", "latent_a": seven["latent"], "latent_b": two["latent"], "steps": 8, "columns": 8}
+    with httpx.Client(base_url=server.url) as c:
+        assert (tmp_path / "walk.png").read_bytes() == c.post("/interpolate", json=walk).content
+    done = subprocess.run([*cli, "encode", str(tmp_path / "missing.png")], capture_output=True, text=True)
+    assert done.returncode == 1 and "missing.png" in done.stderr and "Traceback" not in done.stderr
