@@ -5,7 +5,7 @@
     python scripts/soak.py --url http://host:8000 --pid 1234   # a server already running (RSS needs its pid)
 
 The mix covers every sampling route in both formats, the model and operations routes, the v2 protocol,
-bad input (422), unknown models (404) and deadlines too short to meet (504), so the error paths are soaked
+bad input (422), unknown models (404) and deadlines too short to meet (408), so the error paths are soaked
 too. RSS is read from /proc after a warm-up and at the end; the run fails (exit 1) when RSS grew by more than
 --max-growth percent after the warm-up, when any request got a 500, or when any request got no HTTP answer at all
 (a transport error: a connection closed, reset or timed out; counted in `transport_errors`). Linux only (it reads

@@ -4,6 +4,10 @@ The middleware turns the header (or `GAN_DEFAULT_DEADLINE_MS`) into an absolute 
 a context variable, so `ServiceState.sample` can read it without every route passing it along. When the
 time passes, `sample` stops waiting and cancels the queued work, which the batcher then drops before
 inference: nothing is computed for a client that has given up.
+
+Whose deadline it was decides the answer: the client's own `X-Deadline-Ms` is a 408 (a 4xx, as Twirp maps
+deadline_exceeded: the client set a budget its request did not fit, the server is not at fault), the server's
+`GAN_DEFAULT_DEADLINE_MS` a 504. The body says which, and how many milliseconds it was.
 """
 
 from __future__ import annotations
@@ -13,17 +17,28 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.errors import DeadlineExceeded
 from service.middleware import send_json
 
 HEADER = "X-Deadline-Ms"
 MAX_MS = 3_600_000
 
+CLIENT_STATUS, SERVER_STATUS = 408, 504
 _deadline: ContextVar[float | None] = ContextVar("deadline", default=None)
+_budget: ContextVar[tuple[int, bool]] = ContextVar("budget", default=(0, False))  # (ms, from the client's header)
 
 
 def current() -> float | None:
     """This request's deadline on the event-loop clock, or None for no deadline."""
     return _deadline.get()
+
+
+def expired(before: str) -> DeadlineExceeded:
+    """The error for this request's deadline having passed `before` something: 408 the client's, 504 the server's."""
+    ms, client = _budget.get()
+    if client:
+        return DeadlineExceeded(f"the client's deadline ({HEADER}: {ms}) passed {before}", CLIENT_STATUS)
+    return DeadlineExceeded(f"the server's deadline (GAN_DEFAULT_DEADLINE_MS: {ms}) passed {before}", SERVER_STATUS)
 
 
 def parse_ms(raw: bytes) -> int | None:
@@ -53,7 +68,9 @@ class DeadlineMiddleware:
             await send_json(send, 422, [{"loc": ["header", HEADER], "msg": msg, "type": "value_error"}])
             return
         token = _deadline.set(None if ms is None else asyncio.get_running_loop().time() + ms / 1000)
+        budget = _budget.set((ms or 0, raw is not None))
         try:
             await self.app(scope, receive, send)
         finally:
+            _budget.reset(budget)
             _deadline.reset(token)

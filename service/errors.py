@@ -49,7 +49,12 @@ class ClientGone(Exception):
 
 
 class DeadlineExceeded(Exception):
-    """The request's deadline (X-Deadline-Ms) passed before its images were ready (HTTP 504)."""
+    """The request's deadline passed before its images were ready: 408 for the client's X-Deadline-Ms, 504 for
+    the server's default (service.deadline.expired builds it)."""
+
+    def __init__(self, message: str, status: int = 504) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _retry_after(seconds: float) -> dict[str, str]:
@@ -93,7 +98,8 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _deadline_exceeded(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=504)
+    assert isinstance(exc, DeadlineExceeded)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
 
 async def _client_gone(request: Request, exc: Exception) -> JSONResponse:

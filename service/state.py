@@ -25,7 +25,7 @@ from starlette.types import Receive
 from service import deadline
 from service.auth import KeyRing
 from service.batcher import Batcher, BatcherStopped, Inputs, QueueFull
-from service.errors import ClientGone, DeadlineExceeded, InputError, ModelNotFound, Unavailable
+from service.errors import ClientGone, InputError, ModelNotFound, Unavailable
 from service.manifest import TextToImageManifest, TranslatorManifest, file_sha256
 from service.metrics import Metrics
 from service.pipelines import LoadedTextToImage, LoadedTranslator, Pipeline, Runner, load_pipeline
@@ -362,7 +362,7 @@ class ServiceState:
         until = deadline.current()
         timeout = None if until is None else until - asyncio.get_running_loop().time()
         if timeout is not None and timeout <= 0:
-            raise DeadlineExceeded("the request's deadline passed before its images were queued")
+            raise deadline.expired("before its images were queued")
         # This task waits for the batcher itself; only the disconnect watcher is a task of its own, and
         # its end cancels the wait. (asyncio.wait over two new tasks cost every request more; see docs/bench.)
         task = asyncio.current_task()
@@ -389,7 +389,7 @@ class ServiceState:
         except TimeoutError:
             if not timer.expired():
                 raise
-            raise DeadlineExceeded(f"the request's deadline passed before {model.name} produced its images") from None
+            raise deadline.expired(f"before {model.name} produced its images") from None
         except QueueFull as exc:
             raise Unavailable(f"{model.name}: {exc}", exc.retry_after_s) from None
         except BatcherStopped as exc:

@@ -55,7 +55,7 @@ class ProtocolError(Exception):
 
 
 class InputTensor(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)  # no "1" → 1: the OpenAPI document says integers
 
     name: str
     shape: list[int] = Field(max_length=8)
@@ -65,14 +65,14 @@ class InputTensor(BaseModel):
 
 
 class OutputRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     name: str
     parameters: dict[str, Any] = {}
 
 
 class InferRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     id: str | None = None
     parameters: dict[str, Any] = {}
@@ -186,7 +186,7 @@ def decode(tensor: InputTensor, binary: memoryview, offset: int) -> tuple[np.nda
             offset += size
         else:  # floats as sent: a float64 holds every number Python's JSON parser reads
             parse = np.float64 if np.dtype(dtype).kind == "f" else dtype
-            sent = np.asarray(tensor.data if tensor.data is not None else [], dtype=parse).ravel()
+            sent = np.asarray(json_numbers(tensor, np.dtype(dtype).kind == "f"), dtype=parse).ravel()
             array = sent.astype(dtype, copy=False)
         if array.size != count:
             raise ValueError(f"{array.size} values for shape {tensor.shape}")
@@ -195,6 +195,23 @@ def decode(tensor: InputTensor, binary: memoryview, offset: int) -> tuple[np.nda
     if tensor.name == "seed" and tensor.datatype in EXACT_INTEGERS:
         exact_float_seeds(tensor.datatype, sent)
     return array.reshape(tensor.shape), offset
+
+
+def json_numbers(tensor: InputTensor, floats: bool) -> list[Any]:
+    """JSON data as numbers of the tensor's kind, 2.0 read as 2 for an integer type (JSON Schema's integers
+    include it); anything else is refused, as numpy would read "7" as 7 and truncate 1.5 to 1."""
+
+    def number(value: Any) -> Any:
+        if isinstance(value, list):
+            return [number(v) for v in value]
+        if isinstance(value, float) and not floats and value.is_integer():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int | float) or (not floats and isinstance(value, float)):
+            kind = "numbers" if floats else "integers"
+            raise ValueError(f"{tensor.datatype} data must be JSON {kind}, got {value!r}")
+        return value
+
+    return number(tensor.data if tensor.data is not None else [])
 
 
 def exact_float_seeds(datatype: str, sent: np.ndarray) -> None:

@@ -1,4 +1,5 @@
-"""The deadline middleware in-process: header parsing, the default deadline, and POST-only scope."""
+"""The deadline middleware in-process: header parsing, the default deadline, POST-only scope, and whose deadline
+a passed one was (408 the client's, 504 the server's)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from service import deadline
 from service.deadline import DeadlineMiddleware, parse_ms
+from service.errors import DeadlineExceeded
 
 
 @pytest.mark.parametrize(
@@ -52,3 +54,31 @@ def test_get_requests_are_left_alone_and_bad_values_are_422():
     assert asyncio.run(_seen(None, "GET", {"X-Deadline-Ms": "nonsense"})) == (204, None)
     status, _ = asyncio.run(_seen(None, "POST", {"X-Deadline-Ms": "nonsense"}))
     assert status == 422
+
+
+async def _expired(app_default: int | None, headers: dict[str, str]) -> tuple[int, str]:
+    """What a request whose deadline passes is told: its status and detail, as the app's handler maps them."""
+
+    async def app(scope, receive, send):
+        error = deadline.expired("before tiny produced its images")
+        assert isinstance(error, DeadlineExceeded)
+        body = error.args[0].encode()
+        await send({"type": "http.response.start", "status": error.status, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    transport = httpx.ASGITransport(app=DeadlineMiddleware(app, default_ms=app_default))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        r = await c.post("/", headers=headers)
+    return r.status_code, r.text
+
+
+def test_whose_deadline_it_was_decides_the_status():
+    """The client's own header: 408 naming it; the server's GAN_DEFAULT_DEADLINE_MS: 504 naming that."""
+    assert asyncio.run(_expired(2000, {"X-Deadline-Ms": "40"})) == (
+        408,
+        "the client's deadline (X-Deadline-Ms: 40) passed before tiny produced its images",
+    )
+    assert asyncio.run(_expired(2000, {})) == (
+        504,
+        "the server's deadline (GAN_DEFAULT_DEADLINE_MS: 2000) passed before tiny produced its images",
+    )

@@ -42,8 +42,9 @@ CASES: list[tuple[bytes, str | None, bool]] = [
     (b'{"seed": 5}', "text/plain", False),
     (b'{"n": 0}', JSON, False),
     (b'{"n": "5"}', JSON, False),
-    (b'{"n": 1.0}', JSON, False),
-    (b'{"n": 1e0}', JSON, False),
+    (b'{"n": 1.0, "seed": 2.0}', JSON, True),  # JSON's integer 1, as the OpenAPI document's `integer` reads it
+    (b'{"n": 1e0, "seed": 3}', JSON, True),
+    (b'{"n": 1.5}', JSON, False),
     (b'{"n": true}', JSON, False),
     (b'{"seed": -1}', JSON, False),
     (b'{"seed": 4294967296}', JSON, False),

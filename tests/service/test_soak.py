@@ -25,5 +25,5 @@ def test_a_short_soak_keeps_rss_growth_within_10_percent(served_models_dir: Path
     assert report["requests"] == REQUESTS and report["growth_pct"] <= 10
     assert report["transport_errors"] == 0, report["statuses"]  # every request got an HTTP answer
     statuses = report["statuses"]
-    assert set(statuses) <= {"200", "404", "422", "504"}, statuses
+    assert set(statuses) <= {"200", "404", "408", "422"}, statuses  # 408: deadlines of 1 ms
     assert statuses["200"] >= 0.7 * REQUESTS and statuses["422"] and statuses["404"]
