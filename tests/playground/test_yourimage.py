@@ -1,0 +1,91 @@
+"""The "Your image" view (issue #21) in Debian's Chromium: a stroke drawn with the mouse is encoded, and what the
+page shows is byte for byte what the API answers for the image the page sent."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.playground.harness import EXPORTED, REPO
+from tests.playground.test_playground import after_run, answer, open_page, sent, shown
+from tests.service.launch import serving
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own: the model with an encoder and one without, small batches, so it starts in seconds."""
+    root = tmp_path_factory.mktemp("yourimage-models")
+    for name in ("mnist-dcgan", "mnist-lsgan"):
+        (root / name).symlink_to(EXPORTED / name, target_is_directory=True)
+    with serving(root, root.parent / "server.log", max_batch=4, threads=1, log_level="warning") as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def api(server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def models(api: httpx.Client) -> dict[str, dict[str, Any]]:
+    return {m["name"]: m for m in api.get("/models").json()["models"]}
+
+
+def draw_seven(page: Any) -> None:
+    """A 7 in three mouse strokes' worth of moves: across the top, then down to the bottom left."""
+    box = page.locator("#yi-canvas").bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 0.25 * w, y + 0.25 * h)
+    page.mouse.down()
+    for fx, fy in [(0.5, 0.25), (0.75, 0.25), (0.6, 0.5), (0.5, 0.65), (0.4, 0.8)]:
+        page.mouse.move(x + fx * w, y + fy * h, steps=6)
+    page.mouse.up()
+
+
+def test_a_drawing_is_encoded_and_shown_as_the_api_answers(
+    page: Any, server_url: str, api: httpx.Client, models: dict[str, dict[str, Any]]
+) -> None:
+    assert models["mnist-dcgan"]["encoder"], "the committed mnist-dcgan has an encoder"
+    open_page(page, server_url, "#yourimage?model=mnist-dcgan&seed_b=3&minus=1,2&plus=5")
+    assert page.inner_text("#view-yourimage [role=alert]").startswith("draw a digit")  # nothing drawn yet
+    after_run(page, "yourimage", lambda: draw_seven(page))
+    requests = sent(page)
+    assert [path for path, _ in requests] == ["/encode", "/interpolate", "/arithmetic"]
+    image = requests[0][1]["image"]
+    drawn = Image.open(io.BytesIO(base64.b64decode(image)))
+    assert drawn.size == (280, 280) and np.asarray(drawn.convert("L")).std() > 10  # the stroke is in the PNG sent
+    encoded = answer(api, "/encode", requests[0][1])
+    source, reconstruction = shown(page, "#view-yourimage .output .equation:first-child img")
+    assert (source, reconstruction) == (encoded["source"], encoded["reconstruction"])
+    walk = answer(api, "/interpolate", requests[1][1])
+    assert shown(page, "#view-yourimage .output .strip img") == [im["png"] for im in walk["images"]]
+    assert walk["images"][0]["png"] == encoded["reconstruction"]  # the walk starts at the drawing's latent
+    terms = requests[2][1]["terms"]
+    assert [t.get("seeds") for t in terms] == [None, [1, 2], [5]] and terms[0]["image"] == image
+    result = answer(api, "/arithmetic", requests[2][1])["images"][0]["png"]
+    assert shown(page, "#view-yourimage .output .equation:last-child figure:last-child img") == [result]
+
+
+def test_an_upload_and_a_model_without_an_encoder(
+    page: Any, server_url: str, api: httpx.Client, models: dict[str, dict[str, Any]]
+) -> None:
+    open_page(page, server_url, "#yourimage?model=mnist-dcgan&seed_b=3")
+    digit: Path = REPO / "docs" / "examples" / "digit-7.png"
+    after_run(page, "yourimage", lambda: page.set_input_files("#yi-file", str(digit)))
+    requests = sent(page)
+    assert requests[0][1]["image"] == base64.b64encode(digit.read_bytes()).decode()
+    encoded = answer(api, "/encode", requests[0][1])
+    assert shown(page, "#view-yourimage .output .equation:first-child img")[1] == encoded["reconstruction"]
+    other = next(name for name, m in models.items() if m["kind"] == "generator" and not m["encoder"])
+    open_page(page, server_url, f"#yourimage?model={other}")
+    assert "has no encoder" in page.inner_text("#view-yourimage [role=alert]")
+    assert "mnist-dcgan" in page.inner_text("#yi-encoders")
