@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("encoder", help=purpose, description=purpose, parents=[common])
     p.add_argument("--model", action="append", required=True, help="a committed generator; repeatable")
     p.add_argument("--minutes", type=float, default=8.0, help="training budget per encoder")
+    purpose = "FID, precision and recall per truncation ψ of unconditional generators, with a grid per ψ"
+    p = sub.add_parser("truncation", help=purpose, description=purpose, parents=[common])
+    p.add_argument("models", nargs="+", help="e.g. mnist-dcgan fashion-dcgan")
+    p.add_argument("--samples", type=int, default=10_000)
 
     args = parser.parse_args(argv)
     try:
@@ -123,6 +127,13 @@ def run(args: argparse.Namespace) -> int:
                 name, Path(args.data_dir), runs_dir, models_dir, EncoderConfig(minutes=args.minutes)
             )
             print(f"{name}: encoder {entry['sha256'][:12]}, {entry['metrics']}")
+        return 0
+    if args.command == "truncation":
+        from .truncation import truncation_figures
+
+        for name in args.models:
+            figures = truncation_figures(Path(args.data_dir), models_dir / name, n=args.samples)
+            print(f"{name}: {figures['psi']}")
         return 0
     if args.command == "classifier":
         for dataset in args.datasets:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -237,7 +238,9 @@ def export_encoder(e: Encoder, folder: Path) -> tuple[dict, float]:
     return entry | {"parity_max_abs_diff": parity}, parity
 
 
-def _run(session, feeds: dict[str, np.ndarray], names: list[str], chunk: int = 500) -> list[np.ndarray]:
+def _run(
+    session: ort.InferenceSession, feeds: dict[str, np.ndarray], names: list[str], chunk: int = 500
+) -> list[np.ndarray]:
     n = len(next(iter(feeds.values())))
     parts = [session.run(names, {k: v[s : s + chunk] for k, v in feeds.items()}) for s in range(0, n, chunk)]
     return [np.concatenate([p[i] for p in parts]) for i in range(len(names))]
@@ -247,8 +250,6 @@ def measure(folder: Path, manifest: dict, data_dir: Path, samples: int = 2000) -
     """The figures of issue #21 through the exported graphs, on the test split: the share of images whose class
     (the evaluation classifier's) G(E(x)) keeps, and the share matching the true label; mean pixel L1 (pixels in
     [0, 1]); mean cosine of E(G(z)) with z over `samples` draws. Also returns 8 inputs over their reconstructions."""
-    import onnxruntime as ort
-
     opts = {"providers": ["CPUExecutionProvider"]}
     gen = ort.InferenceSession(str(folder / manifest["file"]), **opts)
     enc = ort.InferenceSession(str(folder / manifest["encoder"]["file"]), **opts)

@@ -1,0 +1,34 @@
+"""training/truncation.py: the latents it measures are the service's, and its MODELS.md lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from service import sampling
+from training import truncation
+
+
+def test_latents_are_what_the_service_draws() -> None:
+    z = truncation.latents(100, range(3, 6), 0.6)
+    assert z.dtype == np.float32 and z.shape == (3, 100)
+    for row, seed in zip(z, range(3, 6), strict=True):
+        assert np.array_equal(row, sampling.draw(seed, 100, truncation=0.6).z)
+    assert np.abs(z).max() <= 2 * 0.6
+    assert np.array_equal(truncation.latents(100, range(2), None)[1], sampling.latent(1, 100))
+
+
+def test_models_md_section() -> None:
+    rows = {
+        "1.0": {"fid": 11.1, "precision": 0.82, "recall": 0.77},
+        "0.4": {"fid": 30.25, "precision": 0.95, "recall": 0.3},
+    }
+    measured = {"name": "mnist-dcgan", "sha256": "a" * 64}
+    measured["truncation"] = {"samples": 10_000, "psi": rows, "generator_sha256": "a" * 64}
+    stale = {"name": "old", "sha256": "b" * 64, "truncation": {"samples": 1, "psi": rows, "generator_sha256": "c" * 64}}
+    lines = truncation.truncation_section([measured, stale], Path("../exported_models"))
+    assert "| mnist-dcgan | 11.1 / 0.82 / 0.77 | 30.2 / 0.95 / 0.30 |" in lines
+    assert not any(line.startswith("| old") for line in lines)  # figures of another model.onnx are not shown
+    assert any("exported_models/mnist-dcgan/truncation.png" in line for line in lines)
+    assert truncation.truncation_section([stale], Path(".")) == []
