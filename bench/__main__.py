@@ -14,11 +14,13 @@ import logging
 import sys
 from pathlib import Path
 
+from bench import wrk
 from bench.report import ratios, render
 from bench.runner import Budget, Plan, run
 
 REPO = Path(__file__).resolve().parents[1]
-SERVERS = ("noop", "naive", "service_unbatched", "service_batched")
+SERVERS = ("noop", "naive", "service_unbatched", "service_batched", "service_workers2")
+DEFAULT_SERVERS = SERVERS[:4]  # service_workers2 (GAN_WORKERS=2) on request: it pays only with CPUs to spare
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,11 +33,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--raw-seconds", type=float, help="seconds per raw ORT batch size")
     p.add_argument(
         "--client",
-        choices=("auto", "aiohttp", "httpx"),
+        choices=("auto", "aiohttp", "httpx", "wrk"),
         default="auto",
-        help="load generator HTTP client (auto: aiohttp when installed, else httpx)",
+        help="load generator (auto: aiohttp when installed, else httpx; wrk: Debian's wrk, one C thread)",
     )
-    p.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated subset of {','.join(SERVERS)}")
+    p.add_argument(
+        "--servers", default=",".join(DEFAULT_SERVERS), help=f"comma-separated subset of {','.join(SERVERS)}"
+    )
     p.add_argument("--service-env", action="append", default=[], metavar="GAN_X=V", help="extra service setting")
     p.add_argument("--out", type=Path, help="folder for results.json and throughput.png (default: runs/bench)")
     p.add_argument("--no-plot", action="store_true")
@@ -55,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         sys.exit(f"unknown --servers {sorted(unknown)}; choose from {SERVERS}")
     env = dict(item.split("=", 1) for item in args.service_env)
+    if args.client == "wrk" and not wrk.available():
+        sys.exit("--client wrk needs wrk on PATH (Debian: apt-get install wrk)")
     if args.client == "auto":
         args.client = "aiohttp" if importlib.util.find_spec("aiohttp") else "httpx"
     plan = Plan(args.model, args.models_dir, budget, args.client, servers, env)

@@ -11,8 +11,9 @@ measured window, then a drain:
   answered during the drain, so slow answers are not left out;
 - requests still open after the drain are cancelled and counted as `unfinished`.
 
-The same process also reads its own CPU time and the server's (from /proc), which shows how
-much of this small machine the client took.
+The same process also reads its own CPU time and the server's (from /proc, its worker processes
+included), which shows how much of this small machine the client took. With `"client": "wrk"` each
+point is wrk's instead (`bench.wrk`): the same bodies, the same summary, wrk's CPU as the client's.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench import wrk
 
 Send = Callable[[bytes], Awaitable[int]]  # posts one body, reads the whole answer, returns the status
 SEED_STRIDE = 1_000_003  # seeds of different workers never meet
@@ -56,14 +59,16 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU seconds of a process so far (Linux /proc), or None."""
+    """User + system CPU seconds so far of a process and its children (GAN_WORKERS), from Linux /proc; or None."""
     if pid is None:
         return time.process_time()
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except (OSError, IndexError, ValueError):
         return None
+    return own + sum(cpu_seconds(int(child)) or 0.0 for child in children)
 
 
 def summarise(result: PointResult, n: int, window: tuple[float, float]) -> dict[str, Any]:
@@ -180,7 +185,7 @@ async def batch_totals(url: str | None) -> tuple[float, float] | None:
 async def prime(url: str, spec: dict[str, Any], sizes: set[int], requests: int = PRIME_REQUESTS) -> None:
     """A few unrecorded requests of each size first, so lazy initialisation (allocator arenas,
     oneDNN kernels of a new shape) lands in no one's measurement."""
-    send, close = await SENDERS[spec["client"]](url, 1)
+    send, close = await SENDERS.get(spec["client"], _httpx_sender)(url, 1)
     try:
         for n in sorted(sizes):
             for i in range(requests):
@@ -196,19 +201,30 @@ async def measure(spec: dict[str, Any], target: dict[str, Any], n: int, concurre
     def body(seed: int) -> bytes:
         return prefix + str(seed % 2**32).encode() + b"}"
 
-    send, close = await SENDERS[spec["client"]](target["url"], concurrency)
     batches0 = await batch_totals(target.get("metrics_url"))
     server_cpu0, own_cpu0 = cpu_seconds(target.get("server_pid")), cpu_seconds(None)
     wall0 = time.perf_counter()
-    outcome, window = await run_point(send, body, concurrency, spec["warmup_s"], spec["duration_s"], spec["drain_s"])
+    if spec["client"] == "wrk":
+        args = (target["url"], spec["model"], n, concurrency, spec["warmup_s"], spec["duration_s"])
+        summary = await asyncio.to_thread(wrk.point, *args)
+        client_cpu: float | None = summary.pop("client_cpu_s")
+    else:
+        send, close = await SENDERS[spec["client"]](target["url"], concurrency)
+        outcome, window = await run_point(
+            send, body, concurrency, spec["warmup_s"], spec["duration_s"], spec["drain_s"]
+        )
+        await close()
+        summary = summarise(outcome, n, window)
+        client_cpu = None
     wall = time.perf_counter() - wall0
     server_cpu1, own_cpu1 = cpu_seconds(target.get("server_pid")), cpu_seconds(None)
     batches1 = await batch_totals(target.get("metrics_url"))
-    await close()
-    summary = summarise(outcome, n, window) | {"concurrency": concurrency}
+    summary["concurrency"] = concurrency
+    if client_cpu is None and own_cpu0 is not None and own_cpu1 is not None:
+        client_cpu = own_cpu1 - own_cpu0
     summary["cpu_cores"] = {
         "server": None if server_cpu0 is None or server_cpu1 is None else (server_cpu1 - server_cpu0) / wall,
-        "client": None if own_cpu0 is None or own_cpu1 is None else (own_cpu1 - own_cpu0) / wall,
+        "client": None if client_cpu is None else client_cpu / wall,
     }
     if batches0 is not None and batches1 is not None and batches1[1] > batches0[1]:
         # over warm-up, window and drain alike: the batch sizes this load point produced

@@ -18,6 +18,7 @@ STYLES = {
     "naive": {"color": "tab:red", "marker": "s"},
     "service_unbatched": {"color": "tab:orange", "marker": "^"},
     "service_batched": {"color": "tab:blue", "marker": "D"},
+    "service_workers2": {"color": "tab:green", "marker": "v"},
 }
 
 

@@ -124,7 +124,7 @@ def ratios(doc: Doc) -> dict[str, Any]:
         raw_ms_per_run=raw1["ms_per_run_p50"],
         noop_p50_ms=_get(_get(point(doc, "noop", 1, 1), "latency_ms"), "p50"),
     )
-    return {
+    out = {
         "bulk": bulk,
         "single_L1": single_l1,
         "single_L64": single_l64,
@@ -132,6 +132,21 @@ def ratios(doc: Doc) -> dict[str, Any]:
         "batching_gain": batching,
         "overhead_ms": overhead,
     }
+    if "service_workers2" in doc["servers"]:  # scale-out: does a second process pay on this machine?
+        per_point = {
+            f"n={p['n']},c={p['concurrency']}": _div(
+                p["img_per_s"], _get(point(doc, on, p["n"], p["concurrency"]), "img_per_s")
+            )
+            for p in doc["servers"]["service_workers2"]["points"]
+        }
+        out["workers_2_vs_1"] = _ratio(
+            per_point.get("n=1,c=64"),
+            1.0,
+            True,
+            "GAN_WORKERS=2 ÷ 1 img/s, n=1 at concurrency 64 (per_point: every point); above 1 a second worker pays",
+            per_point=per_point,
+        )
+    return out
 
 
 def _fmt(x: Any, digits: int = 0) -> str:

@@ -50,7 +50,7 @@ class Plan:
     models_dir: Path
     budget: Budget = field(default_factory=Budget)
     client: str = "aiohttp"
-    servers: tuple[str, ...] = ("noop", "naive", "service_unbatched", "service_batched")
+    servers: tuple[str, ...] = ("noop", "naive", "service_unbatched", "service_batched")  # + service_workers2
     service_env: dict[str, str] = field(default_factory=dict)  # extra GAN_* for both service runs
 
     @property
@@ -97,6 +97,14 @@ def server_specs(plan: Plan, workdir: Path) -> dict[str, ServerSpec]:
         ),
         "service_batched": ServerSpec(
             "service_batched", "service, batching on", service, service_env, ready_path="/readyz", info_path=info
+        ),
+        "service_workers2": ServerSpec(
+            "service_workers2",
+            "service, 2 workers",
+            service,
+            service_env | {"GAN_WORKERS": "2"},  # each worker its own sessions and batcher, one port
+            ready_path="/readyz",
+            info_path=info,
         ),
     }
 
@@ -170,6 +178,7 @@ def service_settings(env: dict[str, str]) -> dict[str, Any]:
         "queue_images": s.queue_images,
         "intra_op_threads": s.intra_op_threads(),
         "log_level": s.log_level,
+        "workers": s.workers,
     }
 
 

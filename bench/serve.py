@@ -1,6 +1,6 @@
 """The one uvicorn configuration every benchmarked server shares, the service's own.
 
-`service/__main__.py` runs uvicorn with `workers=1, log_config=None, access_log=False` and
+`service/serve.py` runs uvicorn with `log_config=None, access_log=False`, a 75 s keep-alive and
 uvicorn's automatic loop and HTTP implementations (uvloop and httptools when installed); the
 peers run through `serve()` with the same arguments, so the comparison is between
 applications, not server settings.
@@ -19,6 +19,7 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "access_log": False,
     "loop": "auto",
     "http": "auto",
+    "timeout_keep_alive": 75,  # GAN_KEEPALIVE_S's default
 }
 
 

@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loader = asyncio.create_task(state.load(), name="load-models")
         try:
+            if settings.workers > 1:  # a worker takes no connection until its models are ready; the others serve
+                await loader
             yield
         finally:
             loader.cancel()

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     batching: Literal["on", "off"] = "on"
     max_wait_ms: float = Field(default=5.0, ge=0.0, le=1000.0)  # how long the oldest image waits for company
     queue_images: int = Field(default=1024, ge=1)  # images waiting per model before new requests get 503
-    threads: int = Field(default=0, ge=0, le=256)  # ORT intra-op threads; 0: the CPUs this process may use
+    threads: int = Field(default=0, ge=0, le=256)  # ORT intra-op threads; 0: the CPUs this process may use ÷ workers
     provider: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when a session really runs on it
     batch_shapes: Literal["auto", "dynamic", "fixed"] = "auto"  # auto: probe batch-size invariance
     max_body_bytes: int = Field(default=65536, ge=1024)  # larger request bodies get 413
@@ -105,13 +105,15 @@ class Settings(BaseSettings):
         return frozenset(k.encode() for k in found)
 
     def intra_op_threads(self) -> int:
-        """ORT threads: the configured number, else every CPU this process is allowed to run on."""
+        """ORT threads: the configured number, else a worker's share of the CPUs this process may run on (workers
+        that each took every CPU would fight over them)."""
         if self.threads:
             return self.threads
         try:
-            return max(1, len(os.sched_getaffinity(0)))
+            cpus = len(os.sched_getaffinity(0))
         except AttributeError:  # not Linux
-            return max(1, os.cpu_count() or 1)
+            cpus = os.cpu_count() or 1
+        return max(1, cpus // self.workers)
 
 
 @lru_cache

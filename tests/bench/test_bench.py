@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -168,3 +169,33 @@ def test_runs_write_under_runs_unless_out_says_otherwise() -> None:
     assert parse_args([]).out == REPO / "runs" / "bench"
     assert parse_args(["--quick"]).out == REPO / "runs" / "bench-quick"
     assert parse_args(["--out", "docs/bench"]).out == Path("docs/bench")
+
+
+@pytest.fixture(scope="module")
+def wrk_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The same points driven by wrk, against one and two service workers (and the no-op, for L)."""
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (README: apt-get install -y chromium wrk)")
+    out = tmp_path_factory.mktemp("bench-wrk")
+    argv = [sys.executable, "-m", "bench", "--quick", "--client", "wrk", "--duration", "1", "--warmup", "0.1"]
+    argv += ["--servers", "noop,service_batched,service_workers2", "--raw-seconds", "0.05", "--no-plot"]
+    done = subprocess.run([*argv, "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads((out / "results.json").read_text())
+
+
+def test_wrk_drives_the_same_points_and_two_workers_are_compared(wrk_run: dict[str, Any]) -> None:
+    assert wrk_run["client"] == "wrk"
+    assert set(wrk_run["servers"]) == {"noop", "service_batched", "service_workers2"}
+    for name, entry in wrk_run["servers"].items():
+        got = {(p["n"], p["concurrency"]) for p in entry["points"]}
+        assert got == set(SINGLE if name == "noop" else SINGLE + BULK), name
+        for p in entry["points"]:
+            assert p["requests"] > 0 and p["transport_errors"] == {}, (name, p)
+            assert all(math.isfinite(p["latency_ms"][q]) for q in ("p50", "p99"))
+            assert p["cpu_cores"]["client"] is not None and p["cpu_cores"]["server"] > 0, (name, p)
+    assert wrk_run["servers"]["service_workers2"]["settings"]["workers"] == 2
+    workers = wrk_run["ratios"]["workers_2_vs_1"]
+    assert isinstance(workers["value"], float) and set(workers["inputs"]["per_point"]) == {
+        f"n={n},c={c}" for n, c in SINGLE + BULK
+    }
