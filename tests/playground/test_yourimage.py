@@ -89,3 +89,22 @@ def test_an_upload_and_a_model_without_an_encoder(
     open_page(page, server_url, f"#yourimage?model={other}")
     assert "has no encoder" in page.inner_text("#view-yourimage [role=alert]")
     assert "mnist-dcgan" in page.inner_text("#yi-encoders")
+
+
+def test_psi_slider_truncates_every_sampling_view(page: Any, server_url: str, api: httpx.Client) -> None:
+    """A permalink with psi sends truncation: ψ and shows the API's images; switching it off sends none."""
+    fragments = {
+        "generate": "seed=5&n=4",
+        "interpolate": "seed_a=5&seed_b=6&steps=4",
+        "arithmetic": "t=1,2:1:&t=3:-1:",
+    }
+    for view, query in fragments.items():
+        open_page(page, server_url, f"#{view}?model=mnist-dcgan&{query}&psi=0.60")
+        requests = sent(page)
+        assert all(body["truncation"] == 0.6 for _, body in requests), requests
+        want = [im["png"] for path, body in requests for im in answer(api, path, body)["images"]]
+        on_page = shown(page, f"#view-{view} .output img")
+        assert want and all(png in on_page for png in want), view
+        assert page.is_checked(f"#{view}-psi-on") and "psi=0.60" in page.url
+    after_run(page, "arithmetic", lambda: page.uncheck("#arithmetic-psi-on"))
+    assert all("truncation" not in body for _, body in sent(page)) and "psi=" not in page.url
