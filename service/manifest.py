@@ -30,18 +30,31 @@ class ImageSpec(BaseModel):
     width: int = Field(ge=1, le=4096)
 
 
+class CodeMeaning(BaseModel):
+    """What a continuous code was measured to control: the image attribute it tracks best, and how well."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attribute: str  # slant, width, thickness or size (training/captions.py measures them)
+    r: float = Field(ge=-1, le=1)  # Pearson r of the code with the attribute over c ~ U(-1, 1)
+
+
 class CodeSpec(BaseModel):
-    """InfoGAN latent codes: one categorical code (its size) and `continuous` uniform codes."""
+    """InfoGAN latent codes: one categorical code (its size) and `continuous` uniform codes, with the meaning
+    `python -m training evaluate` measured for each continuous code (null: none clear enough to name)."""
 
     model_config = ConfigDict(frozen=True)
 
     categorical: list[int] = Field(min_length=1, max_length=1)  # the ONNX input c_cat is int64 [N]
     continuous: int = Field(ge=1, le=64)
+    continuous_meaning: list[CodeMeaning | None] | None = None
 
     @model_validator(mode="after")
     def _sizes(self) -> CodeSpec:
         if any(k < 2 for k in self.categorical):
             raise ValueError("codes.categorical: each categorical code needs at least 2 values")
+        if self.continuous_meaning is not None and len(self.continuous_meaning) != self.continuous:
+            raise ValueError("codes.continuous_meaning: one entry (or null) per continuous code")
         return self
 
 

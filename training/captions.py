@@ -32,7 +32,8 @@ def measure(images: np.ndarray) -> dict[str, np.ndarray]:
 
     thickness: ink mass per row of ink (≈ stroke width); slant: the moment shear μ11/μ02 (x drift per row,
     positive = leaning right); size: the radius of gyration √(μ20 + μ02) of the ink, in pixels (continuous,
-    unlike a bounding box, so the per-class terciles have no ties).
+    unlike a bounding box, so the per-class terciles have no ties); width: the horizontal spread √μ20 (not a
+    caption word: it scores InfoGAN's continuous codes).
     """
     x = images.astype(np.float64)
     if images.dtype == np.uint8:
@@ -48,7 +49,12 @@ def measure(images: np.ndarray) -> dict[str, np.ndarray]:
     mu20 = (x * dx * dx).sum((1, 2)) / mass
     height = np.maximum((x > INK).any(2).sum(1), 1)
     # image rows grow downwards, so a digit leaning right has x falling as y grows: negate
-    return {"thickness": mass / height, "slant": -mu11 / mu02, "size": np.sqrt(mu20 + mu02)}
+    return {
+        "thickness": mass / height,
+        "slant": -mu11 / mu02,
+        "size": np.sqrt(mu20 + mu02),
+        "width": np.sqrt(mu20),
+    }
 
 
 @dataclass(frozen=True)
@@ -62,13 +68,15 @@ class Terciles:
         edges = {
             a: [tuple(float(q) for q in np.quantile(v[labels == c], [1 / 3, 2 / 3])) for c in range(len(CLASS_WORDS))]
             for a, v in values.items()
+            if a in ATTRIBUTES
         }
         return cls(edges)  # type: ignore[arg-type]
 
     def levels(self, values: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, np.ndarray]:
         """Level 0 (low), 1 (middle) or 2 (high) of each image's attributes within its class."""
         out = {}
-        for a, v in values.items():
+        for a in ATTRIBUTES:
+            v = values[a]
             e = np.asarray(self.edges[a])[labels]  # [N, 2]
             out[a] = (v > e[:, 0]).astype(np.int64) + (v > e[:, 1]).astype(np.int64)
         return out

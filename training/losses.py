@@ -83,12 +83,18 @@ def info_loss(
     c_cat: torch.Tensor,
     c_cont: torch.Tensor,
     cont_weight: float,
+    q_log_std: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Negative InfoGAN lower bound on I(c; G(z, c)) (Chen 2016), up to constants.
 
-    Categorical code: cross-entropy of Q's logits; continuous codes: a unit-variance Gaussian Q, i.e. MSE.
+    Categorical code: cross-entropy of Q's logits. Continuous codes: the negative log-likelihood of a factored
+    Gaussian Q, with the standard deviations Q predicts, or unit ones (then it is half the squared error). A
+    learned σ shrinks as a code becomes readable, which weighs that code's error more: the code is pushed to mean
+    something rather than merely to be recoverable on average.
     """
-    return F.cross_entropy(q_cat, c_cat) + cont_weight * 0.5 * ((q_cont - c_cont) ** 2).sum(1).mean()
+    log_std = torch.zeros_like(q_cont) if q_log_std is None else q_log_std.clamp(-5.0, 2.0)
+    nll = log_std + 0.5 * ((q_cont - c_cont) / log_std.exp()) ** 2
+    return F.cross_entropy(q_cat, c_cat) + cont_weight * nll.sum(1).mean()
 
 
 def historical_average(params: Iterable[torch.Tensor], averages: Iterable[torch.Tensor]) -> torch.Tensor:

@@ -24,6 +24,7 @@ class ModelConfig:
     conditional: bool = False  # G takes `label` (cGAN, ACGAN)
     n_cat: int = 0  # InfoGAN categorical code values (0: none)
     n_cont: int = 0  # InfoGAN continuous codes
+    q_std: bool = False  # InfoGAN: Q also predicts each continuous code's standard deviation (a factored Gaussian)
     d_head: Literal["adv", "projection", "aux", "sgan"] = "adv"  # what D predicts besides real/fake
     g_norm: Literal["batch", "virtual"] = "batch"  # virtual: Salimans 2016 §3.4
     d_norm: Literal["batch", "layer", "none"] = "batch"  # WGAN-GP forbids batch norm in the critic
@@ -164,7 +165,8 @@ class Discriminator(nn.Module):
     """image [B, C, H, W] (+ label for projection) → dict of named outputs.
 
     Always: `adv` [B] (the real/fake logit or critic value) and `features` [B, F] (for feature matching).
-    aux/sgan heads add `class_logits` [B, K]; InfoGAN adds `q_cat` [B, n_cat] and `q_cont` [B, n_cont].
+    aux/sgan heads add `class_logits` [B, K]; InfoGAN adds `q_cat` [B, n_cat] and `q_cont` [B, n_cont], and with
+    q_std `q_log_std` [B, n_cont].
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -209,10 +211,9 @@ class Discriminator(nn.Module):
         self.adv = None if cfg.d_head == "sgan" else nn.Linear(n_head, 1)
         self.embed = nn.Embedding(k, n_head) if cfg.d_head == "projection" else None
         self.classify = nn.Linear(n_head, k) if cfg.d_head in ("aux", "sgan") else None
+        q_out = cfg.n_cat + cfg.n_cont * (2 if cfg.q_std else 1)
         self.q = (  # the InfoGAN paper's Q: FC128-BN-lReLU-FC
-            nn.Sequential(
-                nn.Linear(n_head, 128), norm1d(128), nn.LeakyReLU(0.2), nn.Linear(128, cfg.n_cat + cfg.n_cont)
-            )
+            nn.Sequential(nn.Linear(n_head, 128), norm1d(128), nn.LeakyReLU(0.2), nn.Linear(128, q_out))
             if cfg.n_cat
             else None
         )
@@ -236,7 +237,10 @@ class Discriminator(nn.Module):
             out["adv"] = out["adv"] + (self.embed(label) * h).sum(1)  # Miyato & Koyama 2018
         if self.q is not None:
             q = self.q(h)
-            out["q_cat"], out["q_cont"] = q[:, : self.cfg.n_cat], q[:, self.cfg.n_cat :]
+            k, n = self.cfg.n_cat, self.cfg.n_cont
+            out["q_cat"], out["q_cont"] = q[:, :k], q[:, k : k + n]
+            if self.cfg.q_std:
+                out["q_log_std"] = q[:, k + n :]
         return out
 
 

@@ -139,7 +139,7 @@ class Trainer:
         if v.codes:
             q_cat = self.d_net(augment.restyle(fake))["q_cat"] if v.q_restyle else out["q_cat"]
             term = term + v.info_weight * losses.info_loss(
-                q_cat, out["q_cont"], inputs["c_cat"], inputs["c_cont"], v.cont_weight
+                q_cat, out["q_cont"], inputs["c_cat"], inputs["c_cont"], v.cont_weight, out.get("q_log_std")
             )
         return term
 

@@ -92,6 +92,12 @@ function syncModelControls() {
   renderCard(m);
 }
 
+// "c1 ≈ slant (r = -0.86)": a continuous code with the attribute evaluation measured it to control, if any.
+function codeName(c, i) {
+  const meaning = c.continuous_meaning?.[i];
+  return meaning ? `c${i + 1} ≈ ${meaning.attribute} (r = ${meaning.r.toFixed(2)})` : `c${i + 1}`;
+}
+
 function buildCodeControls(c) {
   const cat = $('#info-cat');
   const keep = cat.value;
@@ -107,7 +113,7 @@ function buildCodeControls(c) {
       box.dataset.explicit = '1';
       schedule('infogan');
     });
-    return el('div', {className: 'slider'}, el('label', {htmlFor: input.id, textContent: `c${i + 1}`}), input, out);
+    return el('div', {className: 'slider'}, el('label', {htmlFor: input.id, textContent: codeName(c, i)}), input, out);
   }));
   box.dataset.explicit = '';
 }
@@ -126,7 +132,7 @@ function renderCard(m) {
     ['Latent', m.latent_dim ? `${m.latent_dim} dims` : 'none'],
     ['Image', `${m.image.width}×${m.image.height}, ${m.image.channels === 1 ? 'grayscale' : 'RGB'}`],
     ['Classes', m.conditional ? m.class_names.join(' ') : 'unconditional'],
-    ['Codes', m.codes ? `${m.codes.categorical.join('+')} categorical, ${m.codes.continuous} continuous` : '—'],
+    ['Codes', m.codes ? `${m.codes.categorical.join('+')} categorical; continuous: ${Array.from({length: m.codes.continuous}, (_, i) => codeName(m.codes, i)).join(', ')}` : '—'],
     ['Runtime', `${m.provider}, ${m.batch_shapes} batches, opset ${m.opset}`],
     ['sha256', `${m.sha256.slice(0, 16)}…`],
   ];
@@ -284,14 +290,16 @@ const VIEWS = {
       return [['/infogan', base], ...sweeps.map((sweep) => ['/infogan', {...base, sweep}])];
     },
     render([one, ...sweeps]) {
-      const im = one.images[0];
+      const im = one.images[0], c = codes();
       $('#info-cat').options[0].textContent = `(from seed: ${im.categorical})`;
       if (!$('#info-sliders').dataset.explicit) setSliders(im.continuous);
       const codesText = `categorical ${im.categorical}, continuous ${im.continuous.map((v) => v.toFixed(2)).join(', ')}`;
       const rows = sweeps.map((r) => {
-        const code = r.sweep.code === 'categorical' ? 'categorical' : `c${Number(r.sweep.code.split(':')[1]) + 1}`;
+        const i = r.sweep.code === 'categorical' ? null : Number(r.sweep.code.split(':')[1]);
+        const code = i === null ? 'categorical' : `c${i + 1}`;
+        const title = i === null ? code : codeName(c, i);
         const alts = r.sweep.values.map((v) => `${code} = ${v}`);
-        return el('div', {className: 'sweep'}, el('h4', {textContent: `${code}: ${r.sweep.values[0]} … ${r.sweep.values.at(-1)}`}),
+        return el('div', {className: 'sweep'}, el('h4', {textContent: `${title}: ${r.sweep.values[0]} … ${r.sweep.values.at(-1)}`}),
           strip(r.images, alts));
       });
       return [figure(im.png, codesText, `seed ${one.seed}, ${codesText}`, 5), el('h3', {textContent: 'Sweeps'}), ...rows];

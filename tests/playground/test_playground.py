@@ -234,6 +234,16 @@ def test_infogan(page: Any, server_url: str, api: httpx.Client, models: dict[str
     expected = [im["png"] for path, body in requests for im in answer(api, path, body)["images"]]
     assert shown(page, "#view-infogan .output img") == expected
     assert len(page.query_selector_all("#view-infogan .sweep")) == 1 + k
+    # each named code carries its measured meaning beside its slider, over its sweep and in the model card
+    names = [
+        f"c{i + 1} ≈ {c['attribute']} (r = {c['r']:.2f})"
+        for i, c in enumerate(model["codes"]["continuous_meaning"])
+        if c
+    ]
+    assert names, "the committed InfoGAN names its continuous codes"
+    for where in ("#info-sliders", "#view-infogan .output", "#card-facts"):
+        text = page.inner_text(where)
+        assert all(name in text for name in names), (where, names, text)
 
 
 def test_infogan_view_explains_other_models(page: Any, server_url: str, models: dict[str, dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ from service.metrics import Metrics
 from service.middleware import ObservabilityMiddleware
 from service.settings import AccessLog
 
-from .conftest import REPO, WARMUP_DELAY_S, dockerfile_cmd
+from .conftest import EXPORTED, REPO, WARMUP_DELAY_S, dockerfile_cmd
 
 
 def test_server_runs_the_images_start_command(server):
@@ -61,6 +61,10 @@ def test_models_list_and_detail(client, server):
     assert cgan["num_classes"] == len(cgan["class_names"])
     infogan = server.find("infogan")
     assert infogan["codes"]["continuous"] >= 1 and len(infogan["codes"]["categorical"]) == 1
+    # what evaluation measured each continuous code to control reaches the client as the manifest says it
+    committed = json.loads((EXPORTED / "mnist-infogan" / "manifest.json").read_text())["codes"]
+    assert client.get("/models/mnist-infogan").json()["codes"] == committed
+    assert any(committed["continuous_meaning"])
 
 
 def test_unknown_model_is_404_with_detail(client):

@@ -65,6 +65,7 @@ def test_discover_keeps_generators_and_discover_all_every_kind(tmp_path):
         ({"sha256": "xyz"}, "sha256"),
         ({"file": "../model.onnx"}, "file"),
         ({"label_blend": True}, "label_blend"),
+        ({"codes": {"categorical": [10], "continuous": 2, "continuous_meaning": [None]}}, "continuous_meaning"),
     ],
 )
 def test_inconsistent_manifests_are_rejected(tiny_models_dir, change, field):

@@ -3,7 +3,14 @@ import pytest
 import torch
 
 from training import losses
-from training.evaluate import class_balance, code_purity, frechet_distance, precision_recall
+from training.evaluate import (
+    class_balance,
+    code_attributes,
+    code_names,
+    code_purity,
+    frechet_distance,
+    precision_recall,
+)
 
 
 def test_confident_discriminator_has_near_zero_loss():
@@ -47,6 +54,23 @@ def test_feature_matching_and_info_loss():
     assert losses.info_loss(-perfect, c_cont, c_cat, c_cont, 0.1) > 10
     # each continuous code 1 off: 0.5 · 1² per code, summed over 2 codes, times the weight
     torch.testing.assert_close(losses.info_loss(perfect, c_cont + 1, c_cat, c_cont, 0.3), torch.tensor(0.3))
+    # a learned σ: log σ + (error / σ)² / 2 per code; unit σ is the fixed-σ loss, a small σ weighs the error more
+    zeros = torch.zeros(3, 2)
+    torch.testing.assert_close(losses.info_loss(perfect, c_cont + 1, c_cat, c_cont, 0.3, zeros), torch.tensor(0.3))
+    sharp = losses.info_loss(perfect, c_cont + 1, c_cat, c_cont, 1.0, zeros + np.log(0.5))
+    torch.testing.assert_close(sharp, torch.tensor(2 * (np.log(0.5) + 2.0), dtype=torch.float32))
+
+
+def test_code_attributes_find_what_a_code_controls():
+    """A code that moves two strokes apart is named width; one that does nothing is left unnamed."""
+    rng = np.random.default_rng(0)
+    c = rng.uniform(-1, 1, (200, 2))
+    images = -np.ones((200, 1, 28, 28))
+    for i, w in enumerate(np.rint(10 + 6 * c[:, 0]).astype(int)):  # two upright 2-pixel strokes w pixels apart
+        images[i, 0, 6:22, 13 - w // 2 : 15 - w // 2] = images[i, 0, 6:22, 13 + w - w // 2 : 15 + w - w // 2] = 1.0
+    correlations = code_attributes(images, c)
+    assert correlations["c1"]["width"] > 0.95 and abs(correlations["c2"]["width"]) < 0.2
+    assert code_names(correlations) == {"c1": {"attribute": "width", "r": correlations["c1"]["width"]}}
 
 
 def test_historical_average():
