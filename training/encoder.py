@@ -304,7 +304,7 @@ def effective_rank(g: Generator, samples: int = 8, rel: float = 0.01, seed: int 
     for i in range(samples):
         z = torch.randn(1, g.cfg.latent_dim, generator=gen)
         rest = {k: torch.from_numpy(v[i : i + 1]) for k, v in feeds.items() if k != "z"}
-        jac = torch.autograd.functional.jacobian(lambda v, rest=rest: g(v, **rest).flatten(), z)
+        jac = torch.autograd.functional.jacobian(lambda v, rest=rest: g(v, **rest).flatten(), z, vectorize=True)
         values = torch.linalg.svdvals(jac.reshape(-1, g.cfg.latent_dim))
         ranks.append(int((values > rel * values[0]).sum()))
     return float(np.median(ranks))

@@ -32,7 +32,7 @@ PSI = 0.7
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     root = tmp_path_factory.mktemp("latent_models")
-    for name in MODELS:
+    for name in (*MODELS, "fashion-dcgan"):
         (root / name).symlink_to(EXPORTED / name, target_is_directory=True)
     with serving(root, root.parent / "server.log", max_batch=4, threads=1) as launched:
         yield launched
@@ -479,3 +479,13 @@ def test_client_and_cli_encode_and_send_images(server, tmp_path, seven):
         assert (tmp_path / "walk.png").read_bytes() == c.post("/interpolate", json=walk).content
     done = subprocess.run([*cli, "encode", str(tmp_path / "missing.png")], capture_output=True, text=True)
     assert done.returncode == 1 and "missing.png" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_committed_encoder_serves_and_inverts_into_its_own_latents(client):
+    """Each model folder whose manifest lists an encoder is served with it, its figures on /models."""
+    committed = {p.parent.name for p in EXPORTED.glob("*/encoder.onnx")}
+    assert {"mnist-dcgan", "fashion-dcgan"} <= committed
+    boot = post_json(client, "/encode", {"model": "fashion-dcgan", "image": b64(EXAMPLES / "fashion-ankle-boot.png")})
+    assert pngs(client, "/generate", {"model": "fashion-dcgan", "latent": boot["latent"]}) == [boot["reconstruction"]]
+    info = client.get("/models/fashion-dcgan").json()["encoder"]
+    assert info["class_kept"] >= 0.8 and info["generator_effective_rank"] < 50
