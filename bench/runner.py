@@ -149,7 +149,10 @@ def run_load(
             name: {
                 "url": server.url + "/generate",
                 "server_pid": server.proc.pid,
-                "metrics_url": server.url + "/metrics" if name.startswith("service") else None,
+                # one worker's figures would be read at each end: batch sizes only where there is one worker
+                "metrics_url": server.url + "/metrics"
+                if name.startswith("service") and server.spec.env.get("GAN_WORKERS", "1") == "1"
+                else None,
             }
             for name, server in servers.items()
         },

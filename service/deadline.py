@@ -24,18 +24,19 @@ HEADER = "X-Deadline-Ms"
 MAX_MS = 3_600_000
 
 CLIENT_STATUS, SERVER_STATUS = 408, 504
-_deadline: ContextVar[float | None] = ContextVar("deadline", default=None)
-_budget: ContextVar[tuple[int, bool]] = ContextVar("budget", default=(0, False))  # (ms, from the client's header)
+# (event-loop time it passes, its milliseconds, whether the client's header set it); one variable, one set per request
+_deadline: ContextVar[tuple[float, int, bool] | None] = ContextVar("deadline", default=None)
 
 
 def current() -> float | None:
     """This request's deadline on the event-loop clock, or None for no deadline."""
-    return _deadline.get()
+    found = _deadline.get()
+    return None if found is None else found[0]
 
 
 def expired(before: str) -> DeadlineExceeded:
     """The error for this request's deadline having passed `before` something: 408 the client's, 504 the server's."""
-    ms, client = _budget.get()
+    _, ms, client = _deadline.get() or (0.0, 0, False)
     if client:
         return DeadlineExceeded(f"the client's deadline ({HEADER}: {ms}) passed {before}", CLIENT_STATUS)
     return DeadlineExceeded(f"the server's deadline (GAN_DEFAULT_DEADLINE_MS: {ms}) passed {before}", SERVER_STATUS)
@@ -67,10 +68,9 @@ class DeadlineMiddleware:
             msg = f"must be a whole number of milliseconds in 1..{MAX_MS}"
             await send_json(send, 422, [{"loc": ["header", HEADER], "msg": msg, "type": "value_error"}])
             return
-        token = _deadline.set(None if ms is None else asyncio.get_running_loop().time() + ms / 1000)
-        budget = _budget.set((ms or 0, raw is not None))
+        until = None if ms is None else (asyncio.get_running_loop().time() + ms / 1000, ms, raw is not None)
+        token = _deadline.set(until)
         try:
             await self.app(scope, receive, send)
         finally:
-            _budget.reset(budget)
             _deadline.reset(token)
