@@ -20,7 +20,6 @@ import numpy as np
 import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.errors import InputError
 from service.manifest import Manifest, TensorSpec
 from service.settings import Settings
 
@@ -104,7 +103,7 @@ def load_encoder(folder: Path, manifest: Manifest, settings: Settings) -> Encode
         raise ModelLoadError(f"{spec.file} inverts another model.onnx (sha256 {spec.generator_sha256[:12]}…)")
     want_in, want_out = expected_signature(manifest)
     for kind, specs, want in (("inputs", spec.inputs, want_in), ("outputs", spec.outputs, want_out)):
-        got = {t.name: (t.dtype, [str(d) if isinstance(d, str) else d for d in t.shape]) for t in specs}
+        got = {t.name: (t.dtype, list(t.shape)) for t in specs}
         if got != want:
             raise ModelLoadError(f"{spec.file}: manifest {kind} {got}, the generator needs {want}")
     session, _ = open_verified(folder / spec.file, spec.sha256, settings)
@@ -113,10 +112,3 @@ def load_encoder(folder: Path, manifest: Manifest, settings: Settings) -> Encode
     if graph_in != {k: v[1][1:] for k, v in want_in.items()} or graph_out != {k: v[1][1:] for k, v in want_out.items()}:
         raise ModelLoadError(f"{spec.file}: graph inputs {graph_in} and outputs {graph_out} differ from the manifest")
     return Encoder(spec, session)
-
-
-def label_for(encoder_needs_label: bool, label: int | None, field_name: str) -> int | None:
-    """The label an encoder of a conditional model reads; InputError when it is needed and absent."""
-    if encoder_needs_label and label is None:
-        raise InputError(field_name, "this model is conditional: its encoder reads the image's label; give `label`")
-    return label if encoder_needs_label else None

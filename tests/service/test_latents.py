@@ -32,7 +32,7 @@ PSI = 0.7
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     root = tmp_path_factory.mktemp("latent_models")
-    for name in (*MODELS, "fashion-dcgan"):
+    for name in (*MODELS, "fashion-dcgan", "fashion-cgan"):
         (root / name).symlink_to(EXPORTED / name, target_is_directory=True)
     with serving(root, root.parent / "server.log", max_batch=4, threads=1) as launched:
         yield launched
@@ -484,8 +484,28 @@ def test_client_and_cli_encode_and_send_images(server, tmp_path, seven):
 def test_every_committed_encoder_serves_and_inverts_into_its_own_latents(client):
     """Each model folder whose manifest lists an encoder is served with it, its figures on /models."""
     committed = {p.parent.name for p in EXPORTED.glob("*/encoder.onnx")}
-    assert {"mnist-dcgan", "fashion-dcgan"} <= committed
+    assert {"mnist-dcgan", "fashion-dcgan", "fashion-cgan"} <= committed
     boot = post_json(client, "/encode", {"model": "fashion-dcgan", "image": b64(EXAMPLES / "fashion-ankle-boot.png")})
     assert pngs(client, "/generate", {"model": "fashion-dcgan", "latent": boot["latent"]}) == [boot["reconstruction"]]
     info = client.get("/models/fashion-dcgan").json()["encoder"]
     assert info["class_kept"] >= 0.8 and info["generator_effective_rank"] < 50
+
+
+def test_a_conditional_encoder_reads_the_label(client):
+    """fashion-cgan's encoder reads the image's class: required on /encode, the label in effect elsewhere."""
+    boot = b64(EXAMPLES / "fashion-ankle-boot.png")
+    body = {"model": "fashion-cgan", "image": boot}
+    assert loc(client.post("/encode", json=body)) == ["body", "label"]
+    named = post_json(client, "/encode", body | {"label": "Ankle boot"})
+    assert (named["label"], named["class_name"]) == (9, "Ankle boot")
+    assert post_json(client, "/encode", body | {"label": 9}) == named
+    as_latent = {"model": "fashion-cgan", "latent": named["latent"], "label": 9}
+    assert pngs(client, "/generate", as_latent) == [named["reconstruction"]]
+    assert pngs(client, "/generate", body | {"label": 9}) == [named["reconstruction"]]
+    drawn = post_json(client, "/generate", {"model": "fashion-cgan", "seed": 30})["images"][0]["label"]
+    read = post_json(client, "/encode", body | {"label": drawn})["latent"]  # without a label: the seed's
+    seeded = {"model": "fashion-cgan", "seed": 30}
+    assert pngs(client, "/generate", seeded | {"image": boot}) == pngs(client, "/generate", seeded | {"latent": read})
+    files = {"image": ("boot.png", (EXAMPLES / "fashion-ankle-boot.png").read_bytes(), "image/png")}
+    r = client.post("/encode", files=files, data={"model": "fashion-cgan", "label": "9"})
+    assert r.status_code == 200 and r.json() == named
