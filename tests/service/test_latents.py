@@ -7,6 +7,7 @@ latent here runs through the real ONNX graphs; bytes are compared, never approxi
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import subprocess
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 from service import sampling
 
-from .conftest import EXPORTED, REPO
+from .conftest import EXPORTED, REPO, TINY_KINDS, write_tiny_model
 from .helpers import decode, pngs, post_json, single
 from .launch import Launched, serving
 
@@ -509,3 +512,69 @@ def test_a_conditional_encoder_reads_the_label(client):
     files = {"image": ("boot.png", (EXAMPLES / "fashion-ankle-boot.png").read_bytes(), "image/png")}
     r = client.post("/encode", files=files, data={"model": "fashion-cgan", "label": "9"})
     assert r.status_code == 200 and r.json() == named
+
+
+# ---------- an InfoGAN encoder (a tiny one: no InfoGAN checkpoint is committed to train one from) ----------
+
+
+def tiny_infogan_encoder(path: Path, latent_dim: int = 6, n_cat: int = 10, k: int = 2, size: int = 8) -> None:
+    """image → Flatten → three Gemms: latent, the argmax of categorical logits (int64), continuous codes."""
+    rng = np.random.default_rng(3)
+    pixels = size * size
+    inits = [
+        numpy_helper.from_array(rng.normal(0, 0.3, (pixels, n)).astype(np.float32), name)
+        for name, n in (("Wz", latent_dim), ("Wc", n_cat), ("Wk", k))
+    ]
+    nodes = [
+        helper.make_node("Flatten", ["image"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "Wz"], ["latent"]),
+        helper.make_node("Gemm", ["flat", "Wc"], ["logits"]),
+        helper.make_node("ArgMax", ["logits"], ["c_cat"], axis=1, keepdims=0),
+        helper.make_node("Gemm", ["flat", "Wk"], ["c_cont"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny_encoder",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, size, size])],
+        [
+            helper.make_tensor_value_info("latent", TensorProto.FLOAT, ["N", latent_dim]),
+            helper.make_tensor_value_info("c_cat", TensorProto.INT64, ["N"]),
+            helper.make_tensor_value_info("c_cont", TensorProto.FLOAT, ["N", k]),
+        ],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def test_an_infogan_encoder_gives_the_codes(tmp_path):
+    folder = write_tiny_model(tmp_path, "tiny-infogan", **TINY_KINDS["tiny-infogan"])
+    tiny_infogan_encoder(folder / "encoder.onnx")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["encoder"] = {
+        "file": "encoder.onnx",
+        "sha256": hashlib.sha256((folder / "encoder.onnx").read_bytes()).hexdigest(),
+        "generator_sha256": manifest["sha256"],
+        "inputs": [{"name": "image", "dtype": "float32", "shape": ["N", 1, 8, 8]}],
+        "outputs": [
+            {"name": "latent", "dtype": "float32", "shape": ["N", 6]},
+            {"name": "c_cat", "dtype": "int64", "shape": ["N"]},
+            {"name": "c_cont", "dtype": "float32", "shape": ["N", 2]},
+        ],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    image = b64(EXAMPLES / "digit-7.png")
+    with serving(tmp_path, tmp_path.parent / "infogan.log", max_batch=2, threads=1) as launched, launched.client() as c:
+        encoded = post_json(c, "/encode", {"model": "tiny-infogan", "image": image})
+        assert len(encoded["latent"]) == 6 and set(encoded["codes"]) == {"categorical", "continuous"}
+        assert 0 <= encoded["codes"]["categorical"] < 10 and len(encoded["codes"]["continuous"]) == 2
+        # /generate with the image uses the encoder's codes too: the same bytes as the reconstruction
+        assert pngs(c, "/generate", {"model": "tiny-infogan", "image": image, "seed": 1}) == [encoded["reconstruction"]]
+        # a sent latent keeps the seed's codes, so it differs where the codes do
+        sent_latent = pngs(c, "/generate", {"model": "tiny-infogan", "latent": encoded["latent"], "seed": 1})
+        seed_codes = post_json(c, "/infogan", {"model": "tiny-infogan", "seed": 1})["images"][0]
+        codes = encoded["codes"]
+        differ = (seed_codes["categorical"], seed_codes["continuous"]) != (codes["categorical"], codes["continuous"])
+        assert differ and sent_latent != [encoded["reconstruction"]]
