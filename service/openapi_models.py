@@ -9,8 +9,9 @@ directions and words are the group's. Path parameters are enums of the models th
 inference body describes the seed form (one seed per image, an optional label tensor). Built from the served
 models, so `service.openapi` rebuilds the document when they change (start-up, reload).
 
-Not expressible, so left as the server describes it in words: the contents of an uploaded image (`/translate`),
-and, for `/text2image`, that at most `max_tokens` of the words are known (the schema requires one known word).
+Not expressible, so left as the server describes it in words: the contents of an uploaded image (`/translate`,
+`/encode`, and the `image` fields of models with an encoder: null only for the others), and, for `/text2image`,
+that at most `max_tokens` of the words are known (the schema requires one known word).
 """
 
 from __future__ import annotations
@@ -83,14 +84,9 @@ def _variant(base: Schema, title: str, names: list[str], default: bool, **props:
     return out
 
 
-def _one_of_two(a: str, b: str) -> Schema:
-    """At least one of `a` and `b` given and not null."""
-    return {
-        "anyOf": [
-            {"required": [a], "not": {"properties": {a: NULL}}},
-            {"required": [b], "not": {"properties": {b: NULL}}},
-        ]
-    }
+def _one_of(*fields: str) -> Schema:
+    """At least one of `fields` given and not null."""
+    return {"anyOf": [{"required": [f], "not": {"properties": {f: NULL}}} for f in fields]}
 
 
 def _names(variant: Schema) -> list[str]:
@@ -99,12 +95,17 @@ def _names(variant: Schema) -> list[str]:
     return [n for s in [model, *model.get("anyOf", [])] for n in s.get("enum", [])]
 
 
-def _groups(models: Iterable[LoadedModel], key: Callable[[Manifest], Any]) -> list[list[LoadedModel]]:
+def _groups(models: Iterable[LoadedModel], key: Callable[[LoadedModel], Any]) -> list[list[LoadedModel]]:
     """Models that accept the same bodies, grouped (sorted by name, so the document is stable)."""
     found: dict[Any, list[LoadedModel]] = defaultdict(list)
     for model in sorted(models, key=lambda m: m.name):
-        found[key(model.manifest)].append(model)
+        found[key(model)].append(model)
     return list(found.values())
+
+
+def _no_images(base: Schema, *fields: str) -> dict[str, Schema]:
+    """Image fields (issue #21's encoders) only null, for models that have no encoder to read them."""
+    return {f: NULL for f in fields if f in base.get("properties", {})}
 
 
 class Bodies:
@@ -123,15 +124,25 @@ class Bodies:
         self.added[name] = schema
         return {"$ref": REF + name}
 
-    def _by_shape(self) -> list[tuple[list[str], bool, Manifest]]:
-        groups = _groups(self.generators, lambda m: (tuple(m.labels()) if m.conditional else None, m.latent_dim))
-        return [([m.name for m in g], self.default in {m.name for m in g}, g[0].manifest) for g in groups]
+    def _by_shape(self) -> list[tuple[list[str], bool, Manifest, bool]]:
+        """(names, whether the default is one, a manifest, whether they have an encoder) per group."""
+
+        def key(g: LoadedModel) -> Any:
+            m = g.manifest
+            return (tuple(m.labels()) if m.conditional else None, m.latent_dim, getattr(g, "encoder", None) is not None)
+
+        groups = _groups(self.generators, key)
+        return [
+            ([g.name for g in group], self.default in {g.name for g in group}, group[0].manifest, key(group[0])[2])
+            for group in groups
+        ]
 
     def generate(self, base: Schema) -> list[Schema]:
         out = []
-        for names, default, m in self._by_shape():
+        for names, default, m, encoder in self._by_shape():
             n_one = copy.deepcopy(base["properties"]["n"]) | {"maximum": 1}
-            drawn = _variant(base, f"generate {names[0]}", names, default, label=_label(m), latent=NULL)
+            images = {} if encoder else _no_images(base, "image")
+            drawn = _variant(base, f"generate {names[0]}", names, default, label=_label(m), latent=NULL, **images)
             given = _variant(
                 base,
                 f"generate {names[0]}, a latent",
@@ -140,6 +151,7 @@ class Bodies:
                 label=_label(m),
                 latent=_latent(m.latent_dim),
                 n=n_one,
+                **images,
             )
             given["required"] = sorted({*given.get("required", []), "latent"})
             out += [
@@ -150,8 +162,9 @@ class Bodies:
 
     def interpolate(self, base: Schema) -> list[Schema]:
         out = []
-        for names, default, m in self._by_shape():
+        for names, default, m, encoder in self._by_shape():
             latent = nullable(_latent(m.latent_dim))
+            images = {} if encoder else _no_images(base, "image_a", "image_b")
             v = _variant(
                 base,
                 f"interpolate {names[0]}",
@@ -161,24 +174,29 @@ class Bodies:
                 label_b=_label(m),
                 latent_a=latent,
                 latent_b=latent,
+                **images,
             )
-            v["allOf"] = [_one_of_two("seed_a", "latent_a"), _one_of_two("seed_b", "latent_b")]
+            ends = [[f"seed_{e}", f"latent_{e}"] + ([f"image_{e}"] if encoder else []) for e in "ab"]
+            v["allOf"] = [_one_of(*fields) for fields in ends]
             out.append(self._add(f"InterpolateRequest.{names[0]}", v))
         return out
 
     def arithmetic(self, base: Schema) -> list[Schema]:
         term = self.schemas["ArithmeticTerm"]
         out = []
-        for names, default, m in self._by_shape():
+        for names, default, m, encoder in self._by_shape():
             t = copy.deepcopy(term)
             t["title"] = f"arithmetic term {names[0]}"
             t["properties"] |= {"label": _label(m), "latent": nullable(_latent(m.latent_dim))}
+            t["properties"] |= {} if encoder else _no_images(term, "image")
             seeds = t["properties"]["seeds"]
             one_seed = {"anyOf": [NULL, next(s for s in seeds["anyOf"] if s.get("type") == "array") | {"maxItems": 1}]}
             t["anyOf"] = [
                 {"required": ["seeds"], "properties": {"seeds": {"type": "array"}, "latent": NULL}},
                 {"required": ["latent"], "properties": {"latent": {"type": "array"}, "seeds": one_seed}},
             ]
+            if encoder:  # an image in place of the latent; its contents are beyond a schema
+                t["anyOf"].append({"required": ["image"], "properties": {"image": {"type": "string"}}})
             terms = copy.deepcopy(base["properties"]["terms"]) | {"items": self._add(f"ArithmeticTerm.{names[0]}", t)}
             v = _variant(base, f"arithmetic {names[0]}", names, default, label=_label(m), terms=terms)
             out.append(self._add(f"ArithmeticRequest.{names[0]}", v))
@@ -188,7 +206,7 @@ class Bodies:
         coded = [g for g in self.generators if g.manifest.codes]
         sweep = self.schemas["Sweep"]
         out = []
-        for group in _groups(coded, lambda m: (m.codes.categorical[0], m.codes.continuous) if m.codes else None):
+        for group in _groups(coded, lambda g: (g.manifest.codes.categorical[0], g.manifest.codes.continuous)):
             names = [g.name for g in group]
             codes = group[0].manifest.codes
             assert codes is not None
