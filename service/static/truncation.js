@@ -1,6 +1,9 @@
 'use strict';
 // A ψ slider on the sampling views (issue #21), added to app.js's views from its own file: when "Truncate" is
-// on, every request of the view carries `truncation: ψ`, and ψ goes into the permalink as `psi`.
+// on, every request of the view carries `truncation: ψ`, and ψ goes into the permalink as `psi`. Loaded before
+// app.js and run on DOMContentLoaded, as yourimage.js is (see there).
+
+const PSI_START_HASH = location.hash;
 
 const PSI_VIEWS = ['generate', 'interpolate', 'arithmetic', 'infogan'];
 
@@ -23,23 +26,31 @@ function psiControl(view) {
   return {field, set, value: () => (box.checked ? Number(range.value).toFixed(2) : null)};
 }
 
-for (const view of PSI_VIEWS) {
-  const spec = VIEWS[view];
-  const form = $(`#view-${view} form`);
-  const psi = psiControl(view);
-  const submit = form.querySelector('button[type=submit]');
-  submit.parentNode.insertBefore(psi.field, submit);
-  const {read, requests} = spec;
-  const write = spec.write || ((p) => writeForm(view, p, spec.defaults));
-  spec.read = () => {
-    const p = read();
-    if (psi.value() !== null) p.set('psi', psi.value());
-    return p;
-  };
-  spec.write = (p) => { write(p); psi.set(p.get('psi')); };
-  spec.requests = async (p) => {
-    const made = await requests(p);
-    const value = p.get('psi');
-    return value ? made.map(([path, body]) => [path, {...body, truncation: Number(value)}]) : made;
-  };
+function psiRegister() {
+  for (const view of PSI_VIEWS) {
+    const spec = VIEWS[view];
+    const form = $(`#view-${view} form`);
+    const psi = psiControl(view);
+    const submit = form.querySelector('button[type=submit]');
+    submit.parentNode.insertBefore(psi.field, submit);
+    const {read, requests} = spec;
+    const write = spec.write || ((p) => writeForm(view, p, spec.defaults));
+    spec.read = () => {
+      const p = read();
+      if (psi.value() !== null) p.set('psi', psi.value());
+      return p;
+    };
+    spec.write = (p) => { write(p); psi.set(p.get('psi')); };
+    spec.requests = async (p) => {
+      const made = await requests(p);
+      const value = p.get('psi');
+      return value ? made.map(([path, body]) => [path, {...body, truncation: Number(value)}]) : made;
+    };
+  }
+  if (app.models.size && PSI_VIEWS.some((v) => PSI_START_HASH.startsWith(`#${v}?`))) {
+    window.history.replaceState(null, '', PSI_START_HASH); // app.js opened it before these wrappers existed
+    applyHash();
+  }
 }
+
+document.addEventListener('DOMContentLoaded', psiRegister);

@@ -3,6 +3,10 @@
 // events, so mouse, pen and touch alike) or an uploaded PNG or JPEG goes to POST /encode, and the same image to
 // /interpolate (from it to a seed) and /arithmetic (it minus and plus means of seeds), as `image` fields.
 // The canvas is exported as an opaque PNG: white strokes on black, the datasets' polarity.
+// index.html loads this file before app.js: it registers on DOMContentLoaded, once app.js has defined VIEWS and
+// while its main() still waits for /models, and keeps the page's first hash for the rare page that is faster.
+
+const YI_START_HASH = location.hash;
 
 const YI = {drawn: false, last: null};
 
@@ -61,39 +65,54 @@ async function yiImage() {
 
 const yiSeeds = (text) => String(text || '').split(/[\s,]+/).filter(Boolean).map((s) => intOr(s, NaN));
 
-VIEWS.yourimage = {
-  defaults: {seed_b: randomSeed, minus: () => '', plus: () => ''},
-  read: () => formParams('yourimage', ['seed_b', 'minus', 'plus']),
-  async requests(p) {
-    const m = info();
-    $('#yi-encoders').textContent = [...app.models.values()].filter((x) => x.encoder).map((x) => x.name).join(', ') || 'none';
-    if (!m?.encoder) throw new ApiError(`${app.model} has no encoder; choose a model listed above`);
-    if (m.conditional) throw new ApiError('this view sends no label; choose an unconditional model');
-    const image = await yiImage();
-    const terms = [{image, weight: 1}];
-    for (const [key, weight] of [['minus', -1], ['plus', 1]]) {
-      const seeds = yiSeeds(p.get(key));
-      if (seeds.some(Number.isNaN)) throw new ApiError(`${key}: seeds must be whole numbers 0…4294967295`);
-      if (seeds.length) terms.push({seeds, weight});
-    }
-    const walk = ['/interpolate', {image_a: image, seed_b: intOr(p.get('seed_b'), 0), steps: 8}];
-    return [['/encode', {image}], walk, ...(terms.length > 1 ? [['/arithmetic', {terms}]] : [])];
-  },
-  render([enc, walk, sum]) {
-    const out = [el('div', {className: 'equation'},
-      figure(enc.source, 'your image, as the model reads it', 'your image as the model reads it', 4),
-      el('span', {className: 'equals', textContent: '→'}),
-      figure(enc.reconstruction, `reconstruction (distance ${enc.distance.toFixed(3)})`, 'the reconstruction G(E(x))', 4)),
-    el('p', {className: 'note', textContent: `Latent: ${enc.latent.length} numbers; mean |pixel difference| ${enc.distance.toFixed(3)}.`}),
-    el('h3', {textContent: `Walk to seed ${walk.seed_b}`}),
-    strip(walk.images, walk.images.map((im) => `t = ${im.t.toFixed(2)}`))];
-    if (sum) {
-      const terms = sum.terms.map((t, j) => figure(t.png, j ? `${t.weight < 0 ? '−' : '+'} seeds ${t.seeds.join(', ')}` : 'yours', `term ${j + 1}`, 3));
-      out.push(el('h3', {textContent: 'Arithmetic'}), el('div', {className: 'equation'}, ...terms,
-        el('span', {className: 'equals', textContent: '='}), figure(sum.images[0].png, 'result', 'the result', 3)));
-    }
-    return out;
-  },
-};
+function yiRegister() {
+  VIEWS.yourimage = {
+    defaults: {seed_b: randomSeed, minus: () => '', plus: () => ''},
+    read: () => formParams('yourimage', ['seed_b', 'minus', 'plus']),
+    async requests(p) {
+      const m = info();
+      $('#yi-encoders').textContent = [...app.models.values()].filter((x) => x.encoder).map((x) => x.name).join(', ') || 'none';
+      if (!m?.encoder) throw new ApiError(`${app.model} has no encoder; choose a model listed above`);
+      if (m.conditional) throw new ApiError('this view sends no label; choose an unconditional model');
+      const image = await yiImage();
+      const terms = [{image, weight: 1}];
+      for (const [key, weight] of [['minus', -1], ['plus', 1]]) {
+        const seeds = yiSeeds(p.get(key));
+        if (seeds.some(Number.isNaN)) throw new ApiError(`${key}: seeds must be whole numbers 0…4294967295`);
+        if (seeds.length) terms.push({seeds, weight});
+      }
+      const walk = ['/interpolate', {image_a: image, seed_b: intOr(p.get('seed_b'), 0), steps: 8}];
+      return [['/encode', {image}], walk, ...(terms.length > 1 ? [['/arithmetic', {terms}]] : [])];
+    },
+    render([enc, walk, sum]) {
+      const out = [el('div', {className: 'equation'},
+        figure(enc.source, 'your image, as the model reads it', 'your image as the model reads it', 4),
+        el('span', {className: 'equals', textContent: '→'}),
+        figure(enc.reconstruction, `reconstruction (distance ${enc.distance.toFixed(3)})`, 'the reconstruction G(E(x))', 4)),
+      el('p', {className: 'note', textContent: `Latent: ${enc.latent.length} numbers; mean |pixel difference| ${enc.distance.toFixed(3)}.`}),
+      el('h3', {textContent: `Walk to seed ${walk.seed_b}`}),
+      strip(walk.images, walk.images.map((im) => `t = ${im.t.toFixed(2)}`))];
+      if (sum) {
+        const terms = sum.terms.map((t, j) => figure(t.png, j ? `${t.weight < 0 ? '−' : '+'} seeds ${t.seeds.join(', ')}` : 'yours', `term ${j + 1}`, 3));
+        out.push(el('h3', {textContent: 'Arithmetic'}), el('div', {className: 'equation'}, ...terms,
+          el('span', {className: 'equals', textContent: '='}), figure(sum.images[0].png, 'result', 'the result', 3)));
+      }
+      return out;
+    },
+  };
 
-yiWire();
+  yiWire();
+  if (app.models.size) { // app.js listed the models and opened a view before this one existed
+    writeForm('yourimage', new URLSearchParams(), VIEWS.yourimage.defaults);
+    $('#view-yourimage form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (event.target.reportValidity()) run('yourimage');
+    });
+    if (YI_START_HASH.startsWith('#yourimage')) {
+      window.history.replaceState(null, '', YI_START_HASH);
+      applyHash();
+    }
+  }
+}
+
+document.addEventListener('DOMContentLoaded', yiRegister);

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.playground.harness import EXPORTED, REPO
-from tests.playground.test_playground import after_run, answer, open_page, sent, shown
+from tests.playground.test_playground import after_run, answer, sent, shown
 from tests.service.launch import serving
 
 
@@ -29,6 +29,14 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
+@pytest.fixture
+def page(new_page: Any) -> Any:
+    """As conftest's, with a minute per wait: these tests share two cores with training runs."""
+    fresh = new_page()
+    fresh.set_default_timeout(60_000)
+    return fresh
+
+
 @pytest.fixture(scope="module")
 def api(server_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server_url, timeout=30) as client:
@@ -38,6 +46,28 @@ def api(server_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def models(api: httpx.Client) -> dict[str, dict[str, Any]]:
     return {m["name"]: m for m in api.get("/models").json()["models"]}
+
+
+def open_view(page: Any, url: str, view: str, query: str, shows: str = "") -> None:
+    """Load a permalink and wait for `view`'s run to finish with `shows` in its curl text. The views of issue #21
+    live in their own scripts, which the browser may run after app.js opened another view first."""
+    page.goto(f"{url}/#{view}?{query}")
+    page.wait_for_function(
+        """([v, text]) => { const s = document.querySelector('#view-' + v);
+          return !s.hidden && Number(s.dataset.runs || 0) > 0 && s.dataset.state !== 'busy'
+            && document.querySelector('#curl').textContent.includes(text); }""",
+        arg=[view, shows],
+    )
+
+
+def run_done(page: Any, action: Any, shows: str) -> None:
+    """Do `action`, then wait until the Your image view has drawn an answer whose requests include `shows`."""
+    action()
+    page.wait_for_function(
+        """text => { const s = document.querySelector('#view-yourimage');
+          return s.dataset.state === 'done' && document.querySelector('#curl').textContent.includes(text); }""",
+        arg=shows,
+    )
 
 
 def draw_seven(page: Any) -> None:
@@ -55,9 +85,10 @@ def test_a_drawing_is_encoded_and_shown_as_the_api_answers(
     page: Any, server_url: str, api: httpx.Client, models: dict[str, dict[str, Any]]
 ) -> None:
     assert models["mnist-dcgan"]["encoder"], "the committed mnist-dcgan has an encoder"
-    open_page(page, server_url, "#yourimage?model=mnist-dcgan&seed_b=3&minus=1,2&plus=5")
+    page.goto(f"{server_url}/#yourimage?model=mnist-dcgan&seed_b=3&minus=1,2&plus=5")
+    page.wait_for_function("() => document.querySelector('#view-yourimage [role=alert]')?.textContent")
     assert page.inner_text("#view-yourimage [role=alert]").startswith("draw a digit")  # nothing drawn yet
-    after_run(page, "yourimage", lambda: draw_seven(page))
+    run_done(page, lambda: draw_seven(page), "/encode")
     requests = sent(page)
     assert [path for path, _ in requests] == ["/encode", "/interpolate", "/arithmetic"]
     image = requests[0][1]["image"]
@@ -78,15 +109,19 @@ def test_a_drawing_is_encoded_and_shown_as_the_api_answers(
 def test_an_upload_and_a_model_without_an_encoder(
     page: Any, server_url: str, api: httpx.Client, models: dict[str, dict[str, Any]]
 ) -> None:
-    open_page(page, server_url, "#yourimage?model=mnist-dcgan&seed_b=3")
+    page.goto(f"{server_url}/#yourimage?model=mnist-dcgan&seed_b=3")
+    page.wait_for_function("() => document.querySelector('#view-yourimage [role=alert]')?.textContent")
     digit: Path = REPO / "docs" / "examples" / "digit-7.png"
-    after_run(page, "yourimage", lambda: page.set_input_files("#yi-file", str(digit)))
+    run_done(page, lambda: page.set_input_files("#yi-file", str(digit)), "/encode")
     requests = sent(page)
     assert requests[0][1]["image"] == base64.b64encode(digit.read_bytes()).decode()
     encoded = answer(api, "/encode", requests[0][1])
     assert shown(page, "#view-yourimage .output .equation:first-child img")[1] == encoded["reconstruction"]
     other = next(name for name, m in models.items() if m["kind"] == "generator" and not m["encoder"])
-    open_page(page, server_url, f"#yourimage?model={other}")
+    page.goto(f"{server_url}/#yourimage?model={other}")
+    page.wait_for_function(
+        "() => document.querySelector('#view-yourimage [role=alert]')?.textContent.includes('encoder')"
+    )
     assert "has no encoder" in page.inner_text("#view-yourimage [role=alert]")
     assert "mnist-dcgan" in page.inner_text("#yi-encoders")
 
@@ -99,7 +134,7 @@ def test_psi_slider_truncates_every_sampling_view(page: Any, server_url: str, ap
         "arithmetic": "t=1,2:1:&t=3:-1:",
     }
     for view, query in fragments.items():
-        open_page(page, server_url, f"#{view}?model=mnist-dcgan&{query}&psi=0.60")
+        open_view(page, server_url, view, f"model=mnist-dcgan&{query}&psi=0.60", '"truncation":0.6')
         requests = sent(page)
         assert all(body["truncation"] == 0.6 for _, body in requests), requests
         want = [im["png"] for path, body in requests for im in answer(api, path, body)["images"]]
