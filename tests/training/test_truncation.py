@@ -32,3 +32,19 @@ def test_models_md_section() -> None:
     assert not any(line.startswith("| old") for line in lines)  # figures of another model.onnx are not shown
     assert any("exported_models/mnist-dcgan/truncation.png" in line for line in lines)
     assert truncation.truncation_section([stale], Path(".")) == []
+
+
+def test_committed_truncation_figures_describe_the_committed_generators() -> None:
+    """mnist-dcgan's and fashion-dcgan's manifests hold the figures per ψ, measured on their own model.onnx."""
+    import json
+
+    root = Path(__file__).resolve().parents[2] / "exported_models"
+    for name in ("mnist-dcgan", "fashion-dcgan"):
+        m = json.loads((root / name / "manifest.json").read_text())
+        figures = m["truncation"]
+        assert figures["generator_sha256"] == m["sha256"] and figures["samples"] == 10_000
+        assert list(figures["psi"]) == [str(p) for p in truncation.PSIS]
+        assert all(0 <= r["precision"] <= 1 and 0 <= r["recall"] <= 1 and r["fid"] > 0 for r in figures["psi"].values())
+        recalls = [r["recall"] for r in figures["psi"].values()]
+        assert recalls == sorted(recalls, reverse=True)  # less variety as ψ falls
+        assert (root / name / truncation.GRID).is_file()
