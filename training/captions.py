@@ -57,6 +57,16 @@ def measure(images: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def within_class(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each value z-scored within its class: what varies inside a class, not between classes (a one is narrower
+    than a zero whatever its style), so a correlation with it measures style."""
+    out = values.astype(np.float64).copy()
+    for c in np.unique(labels):
+        sel = labels == c
+        out[sel] = (out[sel] - out[sel].mean()) / (out[sel].std() + 1e-9)
+    return out
+
+
 @dataclass(frozen=True)
 class Terciles:
     """Per-class tercile edges of each attribute, fitted on the training split: [attribute][class] = (lo, hi)."""

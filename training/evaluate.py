@@ -18,7 +18,7 @@ from scipy import linalg
 from scipy.optimize import linear_sum_assignment
 from tqdm import tqdm
 
-from .captions import measure
+from .captions import measure, within_class
 from .data import DATASETS, load_split, shuffled_batches, to_tensor
 from .export import sha256, write_manifest
 from .figures import save_grid
@@ -84,13 +84,15 @@ def code_purity(codes: np.ndarray, predicted: np.ndarray, k: int) -> float:
     return float(confusion[rows, cols].sum() / len(codes))
 
 
-def code_attributes(images: np.ndarray, c_cont: np.ndarray) -> dict[str, dict[str, float]]:
-    """Pearson r of each continuous code with each attribute captions.measure finds in the images it drew.
+def code_attributes(images: np.ndarray, c_cont: np.ndarray, c_cat: np.ndarray) -> dict[str, dict[str, float]]:
+    """Pearson r of each continuous code with each attribute captions.measure finds in the images it drew, the
+    attribute z-scored within each categorical value (as StackGAN's captions are scored), so that the digit a
+    categorical code draws does not drown the style a continuous code controls.
 
-    images: [N, 1, H, W] in [-1, 1]; c_cont: [N, k], drawn independently of everything else. An attribute that
-    does not vary at all correlates with nothing: r = 0.
+    images: [N, 1, H, W] in [-1, 1]; c_cont: [N, k], drawn independently of everything else; c_cat: [N]. An
+    attribute that does not vary at all correlates with nothing: r = 0.
     """
-    values = measure((images[:, 0] + 1) / 2)
+    values = {a: within_class(v, c_cat) for a, v in measure((images[:, 0] + 1) / 2).items()}
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
             f"c{j + 1}": {
@@ -244,7 +246,7 @@ def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
     if "c_cat" in inputs:
         k = manifest["codes"]["categorical"][0]
         metrics["code_purity"] = round(code_purity(inputs["c_cat"], pred, k), 4)
-        correlations = code_attributes(images, inputs["c_cont"])
+        correlations = code_attributes(images, inputs["c_cont"], inputs["c_cat"])
         names = code_names(correlations)
         manifest["code_attributes"] = correlations
         manifest["codes"]["continuous_meaning"] = [names.get(code) for code in correlations]
@@ -302,8 +304,11 @@ def is_generator(manifest: dict) -> bool:
 
 
 def write_models_doc(models_dir: Path, path: Path) -> None:
-    """One table of every exported generator's figures, then each model's samples and loss curves; then the
-    translation and text-to-image models (docs_pipelines)."""
+    """One table of every exported generator's figures, the encoders' and truncation's, then each model's samples
+    and loss curves; then the translation and text-to-image models (docs_pipelines)."""
+    from .encoder import encoder_section  # both import this module
+    from .truncation import truncation_section
+
     everything = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/manifest.json"))]
     manifests = [m for m in everything if is_generator(m)]
     classifiers = {
@@ -368,6 +373,7 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
                 continue
             shown = f"{100 * value:.2f}%" if bar.metric in PERCENT else f"{value:.2f}"
             lines.append(f"| {name} | {bar.metric} | {bar} | {shown} | {'yes' if bar.met(value) else 'no'} |")
+    lines += ["", *encoder_section(manifests, rel), *truncation_section(manifests, rel)]
     for m in manifests:
         lines += [
             "",
@@ -391,7 +397,8 @@ def code_section(m: dict, rel: Path) -> list[str]:
         "",
         "Continuous codes: Pearson r of each code with attributes measured on the 10,000 samples (c ~ U(−1, 1);",
         "slant = μ11/μ02 leaning right, width = √μ20, thickness = ink per row, size = √(μ20 + μ02), as in",
-        "`training/captions.py`); a code is named by the attribute it tracks best when |r| ≥ 0.5.",
+        "`training/captions.py`), each attribute z-scored within its categorical value; a code is named by the",
+        "attribute it tracks best when |r| ≥ 0.5.",
         "",
         "| code | " + " | ".join(attributes) + " | name |",
         "|---|" + "---|" * (len(attributes) + 1),

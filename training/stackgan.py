@@ -382,11 +382,7 @@ def text_metrics(g: TextToImage, terciles: cap.Terciles, cfg: StackConfig, per_c
     out = {"class_accuracy": float((pred == labels).mean()), "captions": float(len(texts))}
     measured = cap.measure((images.numpy()[:, 0] + 1) / 2)
     for j, a in enumerate(cap.ATTRIBUTES):
-        v = measured[a].copy()
-        for c in range(len(cap.CLASS_WORDS)):
-            sel = labels == c
-            v[sel] = (v[sel] - v[sel].mean()) / (v[sel].std() + 1e-9)
-        out[f"{a}_correlation"] = float(np.corrcoef(levels[:, j], v)[0, 1])
+        out[f"{a}_correlation"] = float(np.corrcoef(levels[:, j], cap.within_class(measured[a], labels))[0, 1])
         got = terciles.levels(measured, labels)[a]
         out[f"{a}_level_accuracy"] = float((got == levels[:, j]).mean())
     return out

@@ -68,7 +68,7 @@ def test_code_attributes_find_what_a_code_controls():
     images = -np.ones((200, 1, 28, 28))
     for i, w in enumerate(np.rint(10 + 6 * c[:, 0]).astype(int)):  # two upright 2-pixel strokes w pixels apart
         images[i, 0, 6:22, 13 - w // 2 : 15 - w // 2] = images[i, 0, 6:22, 13 + w - w // 2 : 15 + w - w // 2] = 1.0
-    correlations = code_attributes(images, c)
+    correlations = code_attributes(images, c, np.arange(200) % 2)
     assert correlations["c1"]["width"] > 0.95 and abs(correlations["c2"]["width"]) < 0.2
     assert code_names(correlations) == {"c1": {"attribute": "width", "r": correlations["c1"]["width"]}}
 
