@@ -8,6 +8,7 @@ import onnxruntime as ort
 import pytest
 from PIL import Image
 
+import scripts.models_table as models_table
 from service.manifest import TextToImageManifest, TranslatorManifest, file_sha256, load_any_manifest, load_manifest
 from training.recipes import COMMITTED, QUALITY_BARS
 
@@ -198,3 +199,9 @@ def test_infogan_codes_control_slant_and_width(attribute):
     best = {a: max(m["code_attributes"], key=lambda c: abs(m["code_attributes"][c][a])) for a in CODE_BARS}
     assert best["slant"] != best["width"], "slant and width must be two different codes"
     assert abs(m["code_attributes"][best[attribute]][attribute]) >= CODE_BARS[attribute]
+
+
+def test_readme_table_is_the_manifests():
+    """The README's model table is what scripts/models_table.py prints from the committed manifests."""
+    readme = (MODELS_DIR.parent / "README.md").read_text()
+    assert "\n".join(models_table.table()) in readme, "run python -m scripts.models_table and paste it in README.md"
