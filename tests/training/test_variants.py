@@ -103,8 +103,10 @@ def test_validate_names_what_to_change():
         VARIANTS["dcgan"].with_overrides({"lr": 1.0})
     with pytest.raises(ValueError, match="needs conditional=True"):
         replace(VARIANTS["dcgan"], d_head="aux").validate()
-    with pytest.raises(ValueError, match="q_restyle needs InfoGAN codes"):
+    with pytest.raises(ValueError, match="q_restyle and q_std need InfoGAN codes"):
         replace(VARIANTS["dcgan"], q_restyle=True).validate()
+    with pytest.raises(ValueError, match="q_restyle and q_std need InfoGAN codes"):
+        replace(VARIANTS["dcgan"], q_std=True).validate()
     with pytest.raises(ValueError, match="d_layers need arch 'conv'"):
         replace(VARIANTS["vanilla"], d_layers=3).validate()
 
