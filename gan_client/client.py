@@ -1,6 +1,7 @@
 """Typed sync and async clients over the HTTP contract (docs/API.md).
 
-Both build the same request bodies (`*_body` functions) and differ only in transport. Sampling methods
+Every call is written once, in `_Calls`, which builds the request body; the two clients differ only in
+transport (`_get` and `_post` answer a result, or an awaitable of it). Sampling methods
 return PNG bytes for `format="png"` (a `Png`, which also carries the response headers) and the decoded
 JSON for `format="json"`.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Any, Literal, TypedDict
+from collections.abc import Awaitable
+from typing import Any, Generic, Literal, TypedDict, TypeVar
 
 import httpx
 
@@ -64,13 +66,6 @@ def b64(image: bytes | None) -> str | None:
     return None if image is None else base64.b64encode(image).decode("ascii")
 
 
-def _translate_body(
-    model: str | None, direction: str, image: bytes | None, seed: int | None, format: Format
-) -> dict[str, Any]:
-    encoded = base64.b64encode(image).decode("ascii") if image is not None else None
-    return _body(model=model, direction=direction, image=encoded, seed=seed, format=format)
-
-
 def _result(response: httpx.Response, fmt: Format) -> bytes | dict[str, Any]:
     if response.status_code >= 400:
         try:
@@ -81,35 +76,31 @@ def _result(response: httpx.Response, fmt: Format) -> bytes | dict[str, Any]:
     return Png(response.content, response.headers) if fmt == "png" else response.json()
 
 
+def _picked(result: Any, key: str | None) -> Any:
+    return result if key is None else result[key]
+
+
 def _headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
-class GanClient:
-    """Blocking client: `GanClient().generate(model="mnist-cgan", label=7, seed=1, n=16)` → PNG bytes."""
+R = TypeVar("R")
+Result = Any  # PNG bytes (a `Png`), decoded JSON, or a list of models
 
-    def __init__(self, url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 60.0) -> None:
-        self._http = httpx.Client(base_url=url, headers=_headers(api_key), timeout=timeout)
 
-    def __enter__(self) -> GanClient:
-        return self
+class _Calls(Generic[R]):
+    """The contract's calls; `R` is what one returns: a result (GanClient) or an awaitable of it (AsyncGanClient)."""
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _get(self, path: str, key: str | None = None) -> R:
+        raise NotImplementedError
 
-    def close(self) -> None:
-        self._http.close()
+    def _post(self, path: str, body: dict[str, Any]) -> R:
+        raise NotImplementedError
 
-    def _get(self, path: str) -> dict[str, Any]:
-        return _result(self._http.get(path), "json")  # type: ignore[return-value]
+    def models(self) -> R:
+        return self._get("/models", key="models")
 
-    def _post(self, path: str, body: dict[str, Any]) -> bytes | dict[str, Any]:
-        return _result(self._http.post(path, json=body), body["format"])
-
-    def models(self) -> list[dict[str, Any]]:
-        return self._get("/models")["models"]
-
-    def model(self, name: str) -> dict[str, Any]:
+    def model(self, name: str) -> R:
         return self._get(f"/models/{name}")
 
     def generate(
@@ -123,7 +114,7 @@ class GanClient:
         truncation: float | None = None,
         latent: list[float] | None = None,
         image: bytes | None = None,
-    ) -> bytes | dict[str, Any]:
+    ) -> R:
         """`truncation` ψ in (0, 1]: the truncation trick (docs/API.md), less variety for more fidelity; `latent`:
         z of the one image, in place of the seed's (the seed then gives only the label and codes); `image`: a PNG
         or JPEG whose encoding is that z (models with an encoder)."""
@@ -156,7 +147,7 @@ class GanClient:
         latent_b: list[float] | None = None,
         image_a: bytes | None = None,
         image_b: bytes | None = None,
-    ) -> bytes | dict[str, Any]:
+    ) -> R:
         """Either end is a seed, a latent, or both (the seed then gives only the label and codes)."""
         body = _body(
             model=model,
@@ -183,7 +174,7 @@ class GanClient:
         label: int | str | None = None,
         format: Format = "png",
         truncation: float | None = None,
-    ) -> bytes | dict[str, Any]:
+    ) -> R:
         body = _body(model=model, terms=terms, label=label, format=format, truncation=truncation)
         return self._post("/arithmetic", body)
 
@@ -197,7 +188,7 @@ class GanClient:
         format: Format = "png",
         columns: int | None = None,
         truncation: float | None = None,
-    ) -> bytes | dict[str, Any]:
+    ) -> R:
         body = _body(
             model=model,
             seed=seed,
@@ -210,10 +201,10 @@ class GanClient:
         )
         return self._post("/infogan", body)
 
-    def encode(self, image: bytes, model: str | None = None, label: int | str | None = None) -> dict[str, Any]:
+    def encode(self, image: bytes, model: str | None = None, label: int | str | None = None) -> R:
         """A PNG or JPEG → `{latent, label, codes, source, reconstruction, distance}` (models with an encoder)."""
         body = _body(model=model, image=b64(image), label=label, format="json")
-        return self._post("/encode", body)  # type: ignore[return-value]
+        return self._post("/encode", body)
 
     def translate(
         self,
@@ -222,9 +213,11 @@ class GanClient:
         image: bytes | None = None,
         seed: int | None = None,
         format: Format = "png",
-    ) -> bytes | dict[str, Any]:
+    ) -> R:
         """A PNG (`image`, raw bytes) or the bank image a `seed` picks, translated (translator models)."""
-        return self._post("/translate", _translate_body(model, direction, image, seed, format))
+        return self._post(
+            "/translate", _body(model=model, direction=direction, image=b64(image), seed=seed, format=format)
+        )
 
     def text2image(
         self,
@@ -234,12 +227,34 @@ class GanClient:
         seed: int | None = None,
         format: Format = "png",
         columns: int | None = None,
-    ) -> bytes | dict[str, Any]:
+    ) -> R:
         """Images of a caption (text-to-image models); json reports the words the vocabulary lacks."""
         return self._post("/text2image", _body(model=model, text=text, n=n, seed=seed, format=format, columns=columns))
 
 
-class AsyncGanClient:
+class GanClient(_Calls[Result]):
+    """Blocking client: `GanClient().generate(model="mnist-cgan", label=7, seed=1, n=16)` → PNG bytes."""
+
+    def __init__(self, url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 60.0) -> None:
+        self._http = httpx.Client(base_url=url, headers=_headers(api_key), timeout=timeout)
+
+    def __enter__(self) -> GanClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _get(self, path: str, key: str | None = None) -> Result:
+        return _picked(_result(self._http.get(path), "json"), key)
+
+    def _post(self, path: str, body: dict[str, Any]) -> Result:
+        return _result(self._http.post(path, json=body), body["format"])
+
+
+class AsyncGanClient(_Calls[Awaitable[Result]]):
     """The same calls for asyncio: `await AsyncGanClient().generate(...)`."""
 
     def __init__(self, url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 60.0) -> None:
@@ -254,135 +269,8 @@ class AsyncGanClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _get(self, path: str) -> dict[str, Any]:
-        return _result(await self._http.get(path), "json")  # type: ignore[return-value]
+    async def _get(self, path: str, key: str | None = None) -> Result:
+        return _picked(_result(await self._http.get(path), "json"), key)
 
-    async def _post(self, path: str, body: dict[str, Any]) -> bytes | dict[str, Any]:
+    async def _post(self, path: str, body: dict[str, Any]) -> Result:
         return _result(await self._http.post(path, json=body), body["format"])
-
-    async def models(self) -> list[dict[str, Any]]:
-        return (await self._get("/models"))["models"]
-
-    async def model(self, name: str) -> dict[str, Any]:
-        return await self._get(f"/models/{name}")
-
-    async def generate(
-        self,
-        model: str | None = None,
-        n: int = 1,
-        seed: int | None = None,
-        label: int | str | None = None,
-        format: Format = "png",
-        columns: int | None = None,
-        truncation: float | None = None,
-        latent: list[float] | None = None,
-        image: bytes | None = None,
-    ) -> bytes | dict[str, Any]:
-        body = _body(
-            model=model,
-            n=n,
-            seed=seed,
-            label=label,
-            format=format,
-            columns=columns,
-            truncation=truncation,
-            latent=latent,
-            image=b64(image),
-        )
-        return await self._post("/generate", body)
-
-    async def interpolate(
-        self,
-        seed_a: int | None,
-        seed_b: int | None,
-        model: str | None = None,
-        label_a: int | str | None = None,
-        label_b: int | str | None = None,
-        steps: int = 8,
-        method: str = "slerp",
-        format: Format = "png",
-        columns: int | None = None,
-        truncation: float | None = None,
-        latent_a: list[float] | None = None,
-        latent_b: list[float] | None = None,
-        image_a: bytes | None = None,
-        image_b: bytes | None = None,
-    ) -> bytes | dict[str, Any]:
-        """Either end is a seed, a latent, or both (the seed then gives only the label and codes)."""
-        body = _body(
-            model=model,
-            seed_a=seed_a,
-            seed_b=seed_b,
-            latent_a=latent_a,
-            latent_b=latent_b,
-            image_a=b64(image_a),
-            image_b=b64(image_b),
-            label_a=label_a,
-            label_b=label_b,
-            steps=steps,
-            method=method,
-            format=format,
-            columns=columns,
-            truncation=truncation,
-        )
-        return await self._post("/interpolate", body)
-
-    async def arithmetic(
-        self,
-        terms: list[Term],
-        model: str | None = None,
-        label: int | str | None = None,
-        format: Format = "png",
-        truncation: float | None = None,
-    ) -> bytes | dict[str, Any]:
-        body = _body(model=model, terms=terms, label=label, format=format, truncation=truncation)
-        return await self._post("/arithmetic", body)
-
-    async def infogan(
-        self,
-        model: str | None = None,
-        seed: int | None = None,
-        categorical: int | None = None,
-        continuous: list[float] | None = None,
-        sweep: dict[str, Any] | None = None,
-        format: Format = "png",
-        columns: int | None = None,
-        truncation: float | None = None,
-    ) -> bytes | dict[str, Any]:
-        body = _body(
-            model=model,
-            seed=seed,
-            categorical=categorical,
-            continuous=continuous,
-            sweep=sweep,
-            format=format,
-            columns=columns,
-            truncation=truncation,
-        )
-        return await self._post("/infogan", body)
-
-    async def encode(self, image: bytes, model: str | None = None, label: int | str | None = None) -> dict[str, Any]:
-        body = _body(model=model, image=b64(image), label=label, format="json")
-        return await self._post("/encode", body)  # type: ignore[return-value]
-
-    async def translate(
-        self,
-        model: str | None = None,
-        direction: str = "a2b",
-        image: bytes | None = None,
-        seed: int | None = None,
-        format: Format = "png",
-    ) -> bytes | dict[str, Any]:
-        return await self._post("/translate", _translate_body(model, direction, image, seed, format))
-
-    async def text2image(
-        self,
-        text: str,
-        model: str | None = None,
-        n: int = 1,
-        seed: int | None = None,
-        format: Format = "png",
-        columns: int | None = None,
-    ) -> bytes | dict[str, Any]:
-        body = _body(model=model, text=text, n=n, seed=seed, format=format, columns=columns)
-        return await self._post("/text2image", body)
