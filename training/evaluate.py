@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 from scipy import linalg
@@ -200,11 +201,10 @@ def reference_statistics(data_dir: Path, dataset: str) -> dict:
 # --- measuring an exported model -----------------------------------------------------------
 
 
-def sample_exported(folder: Path, manifest: dict, n: int, seed: int = 12345) -> tuple[np.ndarray, dict]:
+def sample_exported(
+    session: ort.InferenceSession, manifest: dict, n: int, seed: int = 12345
+) -> tuple[np.ndarray, dict]:
     """n images from the ONNX model as served, with uniformly spread labels or codes."""
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(seed)
     inputs: dict[str, np.ndarray] = {"z": rng.standard_normal((n, manifest["latent_dim"]), dtype=np.float32)}
     names = {i["name"] for i in manifest["inputs"]}
@@ -225,7 +225,8 @@ def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
         raise ValueError(f"{folder}: model.onnx does not match its manifest's sha256")
     dataset = manifest["dataset"]
     ref = reference_statistics(data_dir, dataset)
-    images, inputs = sample_exported(folder, manifest, n)
+    session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
+    images, inputs = sample_exported(session, manifest, n)
     feats, pred = classify(load_classifier(dataset), torch.from_numpy(images))
     precision, recall = precision_recall(ref["features"], feats)
     metrics = {
@@ -250,19 +251,24 @@ def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
         names = code_names(correlations)
         manifest["code_attributes"] = correlations
         manifest["codes"]["continuous_meaning"] = [names.get(code) for code in correlations]
-        save_code_sweeps(folder, manifest, inputs["c_cat"], pred)
+        save_code_sweeps(session, folder, manifest, inputs["c_cat"], pred)
     manifest["metrics"] = manifest.get("metrics", {}) | metrics
     write_manifest(folder, manifest)
     log.info("%s: %s", folder.name, metrics)
     return manifest["metrics"]
 
 
-def save_code_sweeps(folder: Path, manifest: dict, c_cat: np.ndarray, predicted: np.ndarray, digits: int = 5) -> None:
+def save_code_sweeps(
+    session: ort.InferenceSession,
+    folder: Path,
+    manifest: dict,
+    c_cat: np.ndarray,
+    predicted: np.ndarray,
+    digits: int = 5,
+) -> None:
     """`codes.png`, the InfoGAN paper's figure: a block per continuous code, in it one row per digit sweeping the
     code over −2 … 2 (columns) with z and the other codes fixed at 0; the rows are the categorical values the
     classifier reads as 0, 2, 4, 6, 8."""
-    import onnxruntime as ort
-
     k, n_cont = manifest["codes"]["categorical"][0], manifest["codes"]["continuous"]
     majority = [np.bincount(predicted[c_cat == c], minlength=k).argmax() for c in range(k)]
     rows = [int(np.argmax([m == d for m in majority])) for d in range(0, 2 * digits, 2)]
@@ -277,7 +283,6 @@ def save_code_sweeps(folder: Path, manifest: dict, c_cat: np.ndarray, predicted:
                 feeds["z"].append(z[r])
                 feeds["c_cat"].append(c)
                 feeds["c_cont"].append(cont)
-    session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
     images = session.run(["image"], {k: np.asarray(v) for k, v in feeds.items()})[0]
     blocks = np.split(images, n_cont)
     gap = np.full((len(values), *images.shape[1:]), -1.0, dtype=np.float32)  # a black row between the codes
