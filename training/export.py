@@ -197,10 +197,11 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
         "metrics": dict(state["metrics"]),
     }
     old = folder / "manifest.json"
-    if old.exists():  # keep evaluation figures only if they describe this very file
+    if old.exists():  # keep what was measured of this very file: its figures, its encoder, its truncation table
         previous = json.loads(old.read_text())
         if previous.get("sha256") == manifest["sha256"]:
             manifest["metrics"] = previous.get("metrics", {}) | manifest["metrics"]
+            manifest |= {k: previous[k] for k in ("encoder", "truncation") if k in previous}
     write_manifest(folder, manifest)
     return manifest
 

@@ -1,5 +1,6 @@
 """Validation FID picks the exported weights; every run writes TensorBoard events; training leaves the repo alone."""
 
+import json
 import subprocess
 import sys
 
@@ -30,6 +31,23 @@ def test_lowest_validation_fid_is_what_exports(tmp_path, data_dir):
         assert torch.equal(value, t.best["generator_ema"][key]), key
     selected = export(t.checkpoint_path, tmp_path / "models", "v")["training"]["selected"]
     assert selected["epoch"] == best["epoch"] and len(selected["curve"]) == 3
+
+
+def test_reexport_keeps_what_was_measured_of_the_same_file_only(tmp_path, data_dir):
+    """A resumed run whose later epochs lost on validation exports the same file again: its figures, encoder and
+    truncation table still hold and are kept; other weights drop them."""
+    t = Trainer(tiny(tmp_path, data_dir, epochs=1))
+    t.fit()
+    out = tmp_path / "models"
+    manifest = export(t.checkpoint_path, out, "v")
+    measured = {"metrics": {"fid": 1.0}, "encoder": {"file": "encoder.onnx"}, "truncation": {"psi": []}}
+    (out / "v" / "manifest.json").write_text(json.dumps(manifest | measured))
+    again = export(t.checkpoint_path, out, "v")
+    assert again["sha256"] == manifest["sha256"]
+    assert {k: again[k] for k in measured} == measured
+    (out / "v" / "manifest.json").write_text(json.dumps(manifest | measured | {"sha256": "0" * 64}))
+    other = export(t.checkpoint_path, out, "v")
+    assert "encoder" not in other and "truncation" not in other and "fid" not in other["metrics"]
 
 
 def test_validation_does_not_change_training(tmp_path, data_dir):
