@@ -2,8 +2,9 @@
 
 GAN inversion by a learned encoder (as in ALI/BiGAN and In-Domain GAN Inversion) rather than per-image
 optimisation, so the service can invert an image with one ONNX run. The generator G is frozen, and it is the
-committed one: its checkpoint is rebuilt and must reproduce the committed `model.onnx` (export parity) before a
-step is taken, since an encoder trained for other weights would invert the wrong function. E learns from
+committed one: rebuilt from its checkpoint (or, where that is gone, from `model.onnx`'s own weights), it must
+reproduce the committed `model.onnx` (export parity) before a step is taken, since an encoder trained for other
+weights would invert the wrong function. E learns from
 
 - G's own samples (latent loss): `|E(G(z)) - z|²`, with the codes too for InfoGAN, so E stays in G's domain;
 - real training images (reconstruction loss): `|G(E(x)) - x|₁` in pixels plus the squared distance of the
@@ -24,12 +25,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import torch
 import torch.nn.functional as F
+from onnx import numpy_helper
 from torch import nn
 
-from .data import load_split, to_tensor
+from .data import DATASETS, load_split, to_tensor
 from .evaluate import load_classifier
 from .export import (
     OPSET,
@@ -44,6 +47,7 @@ from .export import (
 from .figures import save_grid
 from .models import Generator, one_hot
 from .trainer import load_generator
+from .variants import Variant
 
 log = logging.getLogger(__name__)
 
@@ -135,24 +139,69 @@ def generate(
     return g.net(torch.cat(parts, dim=1))
 
 
+def generator_from_onnx(manifest: dict, onnx_path: Path) -> Generator:
+    """G rebuilt from the committed ONNX file alone, for a model whose checkpoint is gone (mnist-cgan): the
+    architecture from the variant its manifest records (`training.variant`; fields declared since take their
+    defaults) and its dataset, the weights from the graph's initializers, which keep torch's names (`g.net.0.weight`).
+    Where the exporter folded a batch norm into the transposed convolution before it (`g.net.4.weight` then holds
+    the fused kernel, `g.net.4.weight_bias` its bias, and `g.net.5.*` is absent), that convolution takes the bias
+    and the batch norm becomes an identity, as the graph computes. The caller proves the result by parity."""
+    record = manifest.get("training", {}).get("variant")
+    if not record:
+        raise ValueError(f"{onnx_path}: the manifest records no training.variant to rebuild its generator from")
+    variant = Variant(**{k: v for k, v in record.items() if k in Variant.__dataclass_fields__})
+    info = DATASETS[manifest["dataset"]]
+    g = Generator(variant.model_config(len(info.class_names), info.channels, info.height))
+    weights = {
+        t.name.removeprefix("g."): torch.from_numpy(numpy_helper.to_array(t).copy())
+        for t in onnx.load(onnx_path).graph.initializer
+        if t.name.startswith("g.net.")
+    }
+    for key in [k for k in weights if k.endswith(".weight_bias")]:
+        i = int(key.split(".")[1])
+        conv, norm = g.net[i], g.net[i + 1]
+        if not isinstance(norm, nn.BatchNorm2d | nn.BatchNorm1d) or conv.bias is not None:
+            raise ValueError(f"{onnx_path}: {key} is no batch norm folded into the layer before it")
+        weights[f"net.{i}.bias"] = bias = weights.pop(key)
+        conv.bias = nn.Parameter(torch.empty_like(bias))
+        g.net[i + 1] = nn.Identity()
+    want = {k: tuple(v.shape) for k, v in g.state_dict().items() if not k.endswith("num_batches_tracked")}
+    have = {k: tuple(v.shape) for k, v in weights.items()}
+    if want != have:  # num_batches_tracked: a counter, not in the graph
+        differ = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
+        raise ValueError(f"{onnx_path} does not fit {variant.name}'s generator: {differ} differ (name or shape)")
+    g.load_state_dict(weights, strict=False)
+    return g.eval()
+
+
 def frozen_generator(runs_dir: Path, models_dir: Path, name: str) -> tuple[Generator, dict]:
-    """The committed generator in PyTorch: its checkpoint, batch norm recalibrated as export does, proven to
-    reproduce the committed model.onnx; raises ValueError saying what is missing or different."""
+    """The committed generator in PyTorch: its checkpoint, batch norm recalibrated as export does, or, without a
+    checkpoint, the committed model.onnx's own weights (`generator_from_onnx`); either proven to reproduce the
+    committed model.onnx. Raises ValueError saying what is missing or different."""
     checkpoint, manifest_path = runs_dir / name / "checkpoint.pt", models_dir / name / "manifest.json"
     if not manifest_path.exists():
         raise ValueError(f"no committed model {name!r}: {manifest_path} is missing")
     manifest = json.loads(manifest_path.read_text())
-    if not checkpoint.exists():
-        raise ValueError(f"{checkpoint} is missing: the encoder needs the weights of the committed {name}")
-    g, _ = load_generator(checkpoint)
-    recalibrate_batchnorm(g)
     onnx_path = models_dir / name / manifest["file"]
+    if checkpoint.exists():
+        log.info("%s: generator from its checkpoint %s", name, checkpoint)
+        g, _ = load_generator(checkpoint)
+        recalibrate_batchnorm(g)
+        source = checkpoint
+    elif manifest.get("training", {}).get("variant"):
+        log.info("%s: no checkpoint at %s; generator rebuilt from the weights of %s", name, checkpoint, onnx_path)
+        g, source = generator_from_onnx(manifest, onnx_path), onnx_path
+    else:
+        raise ValueError(
+            f"{checkpoint} is missing, and the manifest records no training.variant to rebuild G from"
+            f" {onnx_path}: the encoder needs the weights of the committed {name}"
+        )
     if sha256(onnx_path) != manifest["sha256"]:
         raise ValueError(f"{onnx_path} does not match its manifest's sha256")
     try:
         check_parity(g, onnx_path)
     except ExportError as e:
-        raise ValueError(f"{checkpoint} does not reproduce the committed {onnx_path}: {e}") from e
+        raise ValueError(f"{source} does not reproduce the committed {onnx_path}: {e}") from e
     for p in g.parameters():
         p.requires_grad_(False)
     return g.eval(), manifest
@@ -325,6 +374,7 @@ def train_and_export(
     entry["metrics"] = figures | {"generator_effective_rank": effective_rank(g)}
     save_grid(grid, 8, folder / GRID)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (runs_dir / name).mkdir(parents=True, exist_ok=True)  # absent where G came from model.onnx
     (runs_dir / name / "encoder-history.json").write_text(json.dumps(record["history"]) + "\n")
     log.info("%s encoder: %s", name, figures)
     return entry

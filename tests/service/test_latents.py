@@ -1,7 +1,8 @@
 """Truncation and explicit latents (issue #21) against a real server over the committed MNIST generators.
 
 The server serves mnist-dcgan, mnist-cgan and mnist-infogan from exported_models/ (linked), so every
-latent here runs through the real ONNX graphs; bytes are compared, never approximated.
+latent here runs through the real ONNX graphs; bytes are compared, never approximated. Those three have encoders;
+mnist-lsgan, served beside them, has none.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from .helpers import decode, pngs, post_json, single
 from .launch import Launched, serving
 
 MODELS = ("mnist-dcgan", "mnist-cgan", "mnist-infogan")
+NO_ENCODER = "mnist-lsgan"
 PSI = 0.7
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     root = tmp_path_factory.mktemp("latent_models")
-    for name in (*MODELS, "fashion-dcgan", "fashion-cgan"):
+    for name in (*MODELS, "fashion-dcgan", "fashion-cgan", NO_ENCODER):
         (root / name).symlink_to(EXPORTED / name, target_is_directory=True)
     with serving(root, root.parent / "server.log", max_batch=4, threads=1) as launched:
         yield launched
@@ -334,7 +336,7 @@ def test_models_lists_the_encoder_and_its_figures(client):
     manifest = json.loads((EXPORTED / "mnist-dcgan" / "manifest.json").read_text())
     assert info["encoder"]["sha256"] == manifest["encoder"]["sha256"]
     assert info["encoder"]["class_kept"] == manifest["encoder"]["metrics"]["class_kept"]
-    assert client.get("/models/mnist-cgan").json()["encoder"] is None
+    assert client.get(f"/models/{NO_ENCODER}").json()["encoder"] is None
 
 
 def test_encode_answers_a_latent_whose_image_is_the_reconstruction(client, seven):
@@ -419,8 +421,8 @@ def test_bad_images_are_422_saying_why(client, image, words):
 
 def test_encode_refusals(client, seven):
     image = b64(EXAMPLES / "digit-7.png")
-    assert loc(client.post("/encode", json={"model": "mnist-cgan", "image": image})) == ["body", "model"]
-    assert loc(client.post("/generate", json={"model": "mnist-cgan", "image": image})) == ["body", "image"]
+    assert loc(client.post("/encode", json={"model": NO_ENCODER, "image": image})) == ["body", "model"]
+    assert loc(client.post("/generate", json={"model": NO_ENCODER, "image": image})) == ["body", "image"]
     assert loc(client.post("/encode", json={"model": "mnist-dcgan"})) == ["body", "image"]
     assert loc(client.post("/encode", json={"model": "mnist-dcgan", "image": image, "lable": 1})) == ["body", "lable"]
     assert loc(client.post("/encode", json={"model": "mnist-dcgan", "image": image, "label": 1})) == ["body", "label"]
@@ -487,11 +489,17 @@ def test_client_and_cli_encode_and_send_images(server, tmp_path, seven):
 def test_every_committed_encoder_serves_and_inverts_into_its_own_latents(client):
     """Each model folder whose manifest lists an encoder is served with it, its figures on /models."""
     committed = {p.parent.name for p in EXPORTED.glob("*/encoder.onnx")}
-    assert {"mnist-dcgan", "fashion-dcgan", "fashion-cgan"} <= committed
+    assert {"mnist-dcgan", "mnist-cgan", "mnist-infogan", "fashion-dcgan", "fashion-cgan"} <= committed
     boot = post_json(client, "/encode", {"model": "fashion-dcgan", "image": b64(EXAMPLES / "fashion-ankle-boot.png")})
     assert pngs(client, "/generate", {"model": "fashion-dcgan", "latent": boot["latent"]}) == [boot["reconstruction"]]
     info = client.get("/models/fashion-dcgan").json()["encoder"]
     assert info["class_kept"] >= 0.8 and info["generator_effective_rank"] < 50
+    # mnist-cgan's, trained against G rebuilt from its model.onnx (its checkpoint is gone)
+    seven = post_json(client, "/encode", {"model": "mnist-cgan", "image": b64(EXAMPLES / "digit-7.png"), "label": 7})
+    assert (seven["label"], len(seven["latent"])) == (7, 100)
+    again = {"model": "mnist-cgan", "latent": seven["latent"], "label": 7}
+    assert pngs(client, "/generate", again) == [seven["reconstruction"]]
+    assert client.get("/models/mnist-cgan").json()["encoder"]["class_kept"] >= 0.9
 
 
 def test_a_conditional_encoder_reads_the_label(client):

@@ -1,5 +1,6 @@
 """training/encoder.py: encoder shapes per generator kind, ONNX export with parity and the signature the service
-checks, a few real training steps, the refusal of a checkpoint that is not the committed generator, MODELS.md lines."""
+checks, a few real training steps, the refusal of a checkpoint that is not the committed generator, the generator
+rebuilt from its committed ONNX file where the checkpoint is gone, MODELS.md lines."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import torch
 from service.encoders import expected_signature
 from service.manifest import Manifest
 from training import encoder
-from training.export import PARITY_TOLERANCE
+from training.export import PARITY_TOLERANCE, check_parity
 from training.models import Generator, ModelConfig
 
+MODELS = Path(__file__).resolve().parents[2] / "exported_models"
 KINDS = {
     "unconditional": {},
     "conditional": {"num_classes": 10, "conditional": True},
@@ -90,8 +92,24 @@ def test_an_encoder_needs_the_committed_generators_own_weights(tmp_path: Path) -
     models = tmp_path / "models"
     (models / "m").mkdir(parents=True)
     (models / "m" / "manifest.json").write_text(json.dumps({"file": "model.onnx", "sha256": "0" * 64}))
-    with pytest.raises(ValueError, match=r"checkpoint\.pt is missing"):
+    with pytest.raises(ValueError, match=r"checkpoint\.pt is missing, and the manifest records no training\.variant"):
         encoder.frozen_generator(tmp_path / "runs", models, "m")
+
+
+def test_without_a_checkpoint_the_generator_is_rebuilt_from_the_committed_onnx(tmp_path: Path) -> None:
+    # mnist-cgan's checkpoint is gone, and its exporter folded g.net.5 (batch norm) into g.net.4's kernel and bias
+    g, manifest = encoder.frozen_generator(tmp_path / "runs", MODELS, "mnist-cgan")  # raises unless parity holds
+    assert manifest["name"] == "mnist-cgan" and not g.training
+    assert isinstance(g.net[5], torch.nn.Identity) and g.net[4].bias is not None
+    assert check_parity(g, MODELS / "mnist-cgan" / manifest["file"]) <= PARITY_TOLERANCE
+    assert not any(p.requires_grad for p in g.parameters())
+
+
+def test_a_graph_that_does_not_fit_the_recorded_variant_is_refused(tmp_path: Path) -> None:
+    manifest = json.loads((MODELS / "mnist-cgan" / "manifest.json").read_text())
+    manifest["training"]["variant"]["width"] = 32  # another architecture than the graph's
+    with pytest.raises(ValueError, match="does not fit cgan's generator"):
+        encoder.generator_from_onnx(manifest, MODELS / "mnist-cgan" / manifest["file"])
 
 
 def test_effective_rank_counts_the_directions_an_image_tells_apart() -> None:
