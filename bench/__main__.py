@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="load generator (auto: aiohttp when installed, else httpx; wrk: Debian's wrk, one C thread)",
     )
     p.add_argument(
+        "--format", choices=("png", "json"), default="png", help="what every request asks for (json: a PNG per image)"
+    )
+    p.add_argument(
         "--servers", default=",".join(DEFAULT_SERVERS), help=f"comma-separated subset of {','.join(SERVERS)}"
     )
     p.add_argument("--service-env", action="append", default=[], metavar="GAN_X=V", help="extra service setting")
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("--client wrk needs wrk on PATH (Debian: apt-get install wrk)")
     if args.client == "auto":
         args.client = "aiohttp" if importlib.util.find_spec("aiohttp") else "httpx"
-    plan = Plan(args.model, args.models_dir, budget, args.client, servers, env)
+    plan = Plan(args.model, args.models_dir, budget, args.client, args.format, servers, env)
     if not (plan.model_dir / "manifest.json").is_file():
         sys.exit(f"no model {args.model!r} in {args.models_dir}")
     out: Path = args.out

@@ -182,6 +182,12 @@ async def batch_totals(url: str | None) -> tuple[float, float] | None:
     return totals[BATCH_SERIES[0]], totals[BATCH_SERIES[1]]
 
 
+def body_prefix(spec: dict[str, Any], n: int) -> str:
+    """Every request body up to its seed: `{"model":...,"n":...,"seed":` (JSON format named only when asked)."""
+    fmt = ',"format":"json"' if spec.get("format") == "json" else ""
+    return f'{{"model":"{spec["model"]}","n":{n}{fmt},"seed":'
+
+
 async def prime(url: str, spec: dict[str, Any], sizes: set[int], requests: int = PRIME_REQUESTS) -> None:
     """A few unrecorded requests of each size first, so lazy initialisation (allocator arenas,
     oneDNN kernels of a new shape) lands in no one's measurement."""
@@ -189,14 +195,14 @@ async def prime(url: str, spec: dict[str, Any], sizes: set[int], requests: int =
     try:
         for n in sorted(sizes):
             for i in range(requests):
-                await send(f'{{"model":"{spec["model"]}","n":{n},"seed":{i}}}'.encode())
+                await send(body_prefix(spec, n).encode() + f"{i}}}".encode())
     finally:
         await close()
 
 
 async def measure(spec: dict[str, Any], target: dict[str, Any], n: int, concurrency: int) -> dict[str, Any]:
     """One load point against one server, with the CPU both sides used and the batch sizes it produced."""
-    prefix = f'{{"model":"{spec["model"]}","n":{n},"seed":'.encode()
+    prefix = body_prefix(spec, n).encode()
 
     def body(seed: int) -> bytes:
         return prefix + str(seed % 2**32).encode() + b"}"
@@ -205,7 +211,7 @@ async def measure(spec: dict[str, Any], target: dict[str, Any], n: int, concurre
     server_cpu0, own_cpu0 = cpu_seconds(target.get("server_pid")), cpu_seconds(None)
     wall0 = time.perf_counter()
     if spec["client"] == "wrk":
-        args = (target["url"], spec["model"], n, concurrency, spec["warmup_s"], spec["duration_s"])
+        args = (target["url"], body_prefix(spec, n), n, concurrency, spec["warmup_s"], spec["duration_s"])
         summary = await asyncio.to_thread(wrk.point, *args)
         client_cpu: float | None = summary.pop("client_cpu_s")
     else:

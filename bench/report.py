@@ -172,7 +172,7 @@ def render(doc: Doc) -> str:
     out = [
         f"model {doc['model']} | {m['cpu_model']} | {m['usable_cpus']} CPUs | "
         f"onnxruntime {m['versions'].get('onnxruntime-gpu') or m['versions'].get('onnxruntime')} | "
-        f"torch {m['versions'].get('torch', '-')} | client {doc['client']} | "
+        f"torch {m['versions'].get('torch', '-')} | client {doc['client']} | format {doc.get('format', 'png')} | "
         f"uvicorn {doc['uvicorn']['loop']}+{doc['uvicorn']['http']}",
     ]
     busy = doc["load_before"]["competing"] + doc["load_after"]["competing"]

@@ -50,6 +50,7 @@ class Plan:
     models_dir: Path
     budget: Budget = field(default_factory=Budget)
     client: str = "aiohttp"
+    format: str = "png"  # the `format` every request asks for: one PNG grid, or JSON with a PNG per image
     servers: tuple[str, ...] = ("noop", "naive", "service_unbatched", "service_batched")  # + service_workers2
     service_env: dict[str, str] = field(default_factory=dict)  # extra GAN_* for both service runs
 
@@ -142,6 +143,7 @@ def run_load(
     spec = {
         "model": plan.model,
         "client": plan.client,
+        "format": plan.format,
         "warmup_s": b.warmup_s,
         "duration_s": b.duration_s,
         "drain_s": b.drain_s,
@@ -202,6 +204,7 @@ def run(plan: Plan) -> dict[str, Any]:
         "model": plan.model,
         "budget": plan.budget.__dict__,
         "client": plan.client,
+        "format": plan.format,
         "machine": machine.describe(),
         "load_before": machine.load_snapshot(),
         "uvicorn": resolved_impls(),

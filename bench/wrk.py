@@ -58,9 +58,9 @@ def _run(url: str, prefix: str, concurrency: int, seconds: float, first: int, ti
     return figures
 
 
-def point(url: str, model: str, n: int, concurrency: int, warmup_s: float, duration_s: float) -> dict[str, Any]:
-    """Warm up (unrecorded), then measure one window; the same keys as `bench.load.summarise`, and wrk's CPU."""
-    prefix = f'{{"model":"{model}","n":{n},"seed":'
+def point(url: str, prefix: str, n: int, concurrency: int, warmup_s: float, duration_s: float) -> dict[str, Any]:
+    """Warm up (unrecorded), then measure one window; the same keys as `bench.load.summarise`, and wrk's CPU.
+    `prefix` is every body up to its seed (`bench.load.body_prefix`)."""
     _run(url, prefix, concurrency, warmup_s, 10**9, timeout_s=60)
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w = _run(url, prefix, concurrency, duration_s, 0, timeout_s=60)

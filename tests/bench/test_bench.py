@@ -200,3 +200,25 @@ def test_wrk_drives_the_same_points_and_two_workers_are_compared(wrk_run: dict[s
     assert isinstance(workers["value"], float) and set(workers["inputs"]["per_point"]) == {
         f"n={n},c={c}" for n, c in SINGLE + BULK
     }
+
+
+def test_format_json_asks_every_request_for_json() -> None:
+    """`--format json`: the bodies the load generators post (both aiohttp/httpx and wrk use this prefix)."""
+    from bench.load import body_prefix
+
+    spec = {"model": "mnist-dcgan", "format": "json"}
+    assert json.loads(body_prefix(spec, 64) + "7}") == {"model": "mnist-dcgan", "n": 64, "format": "json", "seed": 7}
+    assert json.loads(body_prefix(spec | {"format": "png"}, 1) + "7}") == {"model": "mnist-dcgan", "n": 1, "seed": 7}
+
+
+def test_wrk_with_format_json_gets_answers_and_records_the_format(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (README: apt-get install -y chromium wrk)")
+    argv = [sys.executable, "-m", "bench", "--quick", "--client", "wrk", "--format", "json", "--duration", "0.5"]
+    argv += ["--warmup", "0.1", "--servers", "service_batched", "--raw-seconds", "0.05", "--no-plot"]
+    done = subprocess.run([*argv, "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-4000:]
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["format"] == "json" and "format json" in done.stdout
+    for p in doc["servers"]["service_batched"]["points"]:
+        assert p["requests"] > 0 and p["non_200"] == {} and p["transport_errors"] == {}, p
