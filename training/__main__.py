@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("encoder", help=purpose, description=purpose, parents=[common])
     p.add_argument("--model", action="append", required=True, help="a committed generator; repeatable")
     p.add_argument("--minutes", type=float, default=8.0, help="training budget per encoder")
+    p.add_argument("--remeasure", action="store_true", help="measure the committed encoder again; no training")
     purpose = "FID, precision and recall per truncation ψ of unconditional generators, with a grid per ψ"
     p = sub.add_parser("truncation", help=purpose, description=purpose, parents=[common])
     p.add_argument("models", nargs="+", help="e.g. mnist-dcgan fashion-dcgan")
@@ -119,12 +120,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"{m['name']}: {m['metrics']}")
         return 0
     if args.command == "encoder":
-        from .encoder import EncoderConfig, train_and_export
+        from .encoder import EncoderConfig, remeasure, train_and_export
 
         torch.set_num_threads(args.threads or 1)  # small nets: one thread beats a team fighting other runs
         for name in args.model:
-            entry = train_and_export(
-                name, Path(args.data_dir), runs_dir, models_dir, EncoderConfig(minutes=args.minutes)
+            entry = (
+                remeasure(name, Path(args.data_dir), runs_dir, models_dir)
+                if args.remeasure
+                else train_and_export(
+                    name, Path(args.data_dir), runs_dir, models_dir, EncoderConfig(minutes=args.minutes)
+                )
             )
             print(f"{name}: encoder {entry['sha256'][:12]}, {entry['metrics']}")
         return 0
