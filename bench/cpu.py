@@ -6,6 +6,8 @@ of requests at each concurrency (aiohttp, keep-alive), and reads each server thr
 from `/proc/<pid>/task/<tid>/schedstat` (nanoseconds) before and after. It reports microseconds
 per request for the whole process and for the event-loop thread (the main thread, which bounds n=1
 throughput), and the median latency (noisy on a shared machine), each the median over `--rounds`.
+Every request has the same body: `--n` images in `--format` (png: one PNG, a grid when n > 1; json:
+one base64 PNG per image).
 All servers run at once and every round visits each of them, in alternating order. `--against DIR`
 runs a second copy of each service from another checkout (`git worktree add DIR COMMIT`), so two
 versions are compared under the same conditions.
@@ -84,11 +86,12 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=2000, help="per round and concurrency")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--n", type=int, default=1, help="images per request")
+    p.add_argument("--format", default="png", choices=("png", "json"), help="one PNG (a grid), or JSON of base64 PNGs")
     p.add_argument("--service-env", action="append", default=[], metavar="GAN_X=V")
     args = p.parse_args()
     env = dict(item.split("=", 1) for item in args.service_env)
     plan = Plan(args.model, REPO / "exported_models", Budget(), service_env=env)
-    body = f'{{"model":"{args.model}","n":{args.n},"seed":7}}'.encode()
+    body = f'{{"model":"{args.model}","n":{args.n},"seed":7,"format":"{args.format}"}}'.encode()
     levels = [int(c) for c in args.concurrency.split(",")]
     with tempfile.TemporaryDirectory(prefix="gan-cpu-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)

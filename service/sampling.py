@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service import streams
+
 SEED_MODULUS = 2**32
 TRUNCATION_BOUND = 2.0  # |z_i| <= 2: a standard normal truncated at two standard deviations
 # Below this sin(omega) the two latents are (anti)parallel and slerp degenerates to lerp.
@@ -38,9 +40,30 @@ class Draw:
 
 def rng(seed: int) -> np.random.Generator:
     """The stream of a seed: Philox(seed), the same for every route that reads it."""
+    _check(seed)
+    return np.random.Generator(np.random.Philox(seed))
+
+
+def _check(seed: int) -> None:
     if not 0 <= seed < SEED_MODULUS:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    return np.random.Generator(np.random.Philox(seed))
+
+
+def draws(
+    seeds: Sequence[int],
+    latent_dim: int,
+    num_classes: int | None = None,
+    n_cat: int | None = None,
+    n_cont: int = 0,
+    truncation: float | None = None,
+) -> list[Draw]:
+    """`draw` for each seed: the same draws, read through this thread's one reused generator (service/streams.py)."""
+    for seed in seeds:
+        _check(seed)
+    return [
+        _read(seed, streams.stream(key), latent_dim, num_classes, n_cat, n_cont, truncation)
+        for seed, key in zip(seeds, streams.keys(seeds), strict=True)
+    ]
 
 
 def draw(
@@ -53,7 +76,19 @@ def draw(
 ) -> Draw:
     """Draw `z`, then a label (if `num_classes`), then `c_cat` (if `n_cat`) and `c_cont` (if `n_cont`);
     with `truncation` ψ, `z` is then truncated from the rest of the stream and scaled (`truncate`)."""
-    stream = rng(seed)
+    return draws([seed], latent_dim, num_classes, n_cat, n_cont, truncation)[0]
+
+
+def _read(
+    seed: int,
+    stream: np.random.Generator,
+    latent_dim: int,
+    num_classes: int | None,
+    n_cat: int | None,
+    n_cont: int,
+    truncation: float | None,
+) -> Draw:
+    """A seed's draw from its stream, read in the documented order."""
     z = stream.standard_normal(latent_dim, dtype=np.float32)
     label = int(stream.integers(num_classes)) if num_classes else None
     c_cat = int(stream.integers(n_cat)) if n_cat else None

@@ -262,7 +262,7 @@ def model_inputs(
         if unknown:
             raise ProtocolError(f"with a seed input only 'label' may be given too, not {sorted(unknown)}")
         seeds = check_rows("seed", arrays["seed"], rows, 2**32)
-        draws = [model.draw(int(s), psi) for s in seeds]
+        draws = model.draws([int(s) for s in seeds], psi)
         labels = None
         if "label" in arrays:
             if not m.conditional:

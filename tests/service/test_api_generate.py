@@ -3,6 +3,9 @@
 import math
 
 import pytest
+from fastapi.responses import JSONResponse
+
+from service.schemas import GenerateResponse
 
 from .helpers import assert_image, decode, post_json, single
 
@@ -50,6 +53,14 @@ def test_json_format(server, client):
     for im in body["images"]:
         assert 0 <= im["label"] < info["num_classes"] and im["class_name"] == info["class_names"][im["label"]]
         assert_image(decode(im["png"]), info)
+
+
+@pytest.mark.parametrize("kind", ["unconditional", "conditional"])
+def test_json_bytes_are_the_response_model_s(server, client, kind):
+    """The route writes GenerateResponse's JSON as plain data: the bytes must be what the model renders."""
+    r = client.post("/generate", json={"model": server.find(kind)["name"], "seed": 5, "n": 20, "format": "json"})
+    assert r.status_code == 200, r.text
+    assert r.content == JSONResponse(GenerateResponse.model_validate_json(r.content).model_dump(mode="json")).body
 
 
 def test_server_draws_and_reports_a_seed(server, client):

@@ -57,6 +57,11 @@ def test_png_is_minimal_with_valid_checksums():
     assert np.array_equal(np.asarray(_decode(data))[..., None], imaging.to_uint8(x)[0])
 
 
+def test_encode_each_is_png_bytes_of_each_tile():
+    x = np.random.default_rng(4).uniform(-1.2, 1.2, (5, 3, 6, 9)).astype(np.float32)
+    assert imaging.encode_each(x) == [imaging.png_bytes(tile) for tile in imaging.to_uint8(x)]
+
+
 def test_png_bytes_are_deterministic():
     x = np.random.default_rng(1).uniform(-1, 1, (3, 1, 8, 8)).astype(np.float32)
     assert imaging.encode_each(x) == imaging.encode_each(x.copy())
@@ -73,6 +78,16 @@ def test_grid_is_row_major_with_black_fill():
     tiles = np.stack([np.full((2, 2, 1), i + 1, np.uint8) for i in range(5)])
     g = imaging.grid(tiles)[:, :, 0]
     assert g[0, 0] == 1 and g[0, 2] == 2 and g[0, 4] == 3 and g[2, 0] == 4 and g[2, 2] == 5 and g[2, 4] == 0
+
+
+@pytest.mark.parametrize(("n", "columns"), [(1, None), (5, None), (7, 3), (64, None), (3, 8)])
+def test_grid_places_tile_i_at_row_i_div_cols(n, columns):
+    tiles = np.random.default_rng(n).integers(0, 256, (n, 3, 4, 3), dtype=np.uint8)
+    g, cols = imaging.grid(tiles, columns), imaging.grid_columns(n, columns)
+    for i in range(n):
+        r, k = divmod(i, cols)
+        assert np.array_equal(g[r * 3 : (r + 1) * 3, k * 4 : (k + 1) * 4], tiles[i])
+    assert g.sum() == tiles.astype(int).sum()  # the empty cells are black
 
 
 def test_grid_columns_override():

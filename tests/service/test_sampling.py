@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from service import sampling
+from service import sampling, streams
 
 
 def _stream(seed: int) -> np.random.Generator:
@@ -38,6 +38,32 @@ def test_z_does_not_depend_on_what_else_is_drawn():
 def test_seed_out_of_range(seed):
     with pytest.raises(ValueError):
         sampling.draw(seed, 4)
+
+
+def test_philox_keys_are_those_philox_derives_from_the_seeds():
+    seeds = [0, 1, 2**31, 2**32 - 1, *np.random.default_rng(3).integers(0, 2**32, 5000).tolist()]
+    expected = np.stack([np.random.Philox(s).state["state"]["key"] for s in seeds])
+    assert np.array_equal(streams.philox_keys(seeds), expected)
+    assert np.array_equal(np.array([streams.philox_key(s) for s in seeds], dtype=np.uint64), expected)
+
+
+@pytest.mark.parametrize("n", [1, streams.VECTOR_KEYS_FROM - 1, streams.VECTOR_KEYS_FROM, 64])
+def test_draws_are_each_seed_s_own_stream(n):
+    """Whether keys come from SeedSequence or the array maths, and with the thread's one reused generator,
+    every draw is the one a fresh Philox(seed) gives."""
+    seeds = sampling.seeds_from(2**32 - 3, n)
+    draws = sampling.draws(seeds, 62, num_classes=10, n_cat=10, n_cont=2, truncation=0.5)
+    for d, seed in zip(draws, seeds, strict=True):
+        rng = _stream(seed)
+        z = rng.standard_normal(62, dtype=np.float32)
+        assert d.seed == seed and d.label == int(rng.integers(10)) and d.c_cat == int(rng.integers(10))
+        assert d.c_cont is not None and np.array_equal(d.c_cont, rng.uniform(-1, 1, 2).astype(np.float32))
+        assert np.array_equal(d.z, sampling.truncate(z, rng, 0.5))
+
+
+def test_draws_check_every_seed():
+    with pytest.raises(ValueError):
+        sampling.draws([1, 2**32], 4)
 
 
 def test_seeds_wrap_at_2_32():
