@@ -145,7 +145,9 @@ def test_batching_gain_compares_merging_only_where_batching_off_ran_each_request
     assert set(gain["vectorisation"]) == {f"n=64,c={c}" for _, c in BULK}
 
 
-@pytest.mark.parametrize("path", ["results.json", "clients/wrk.json", "clients/aiohttp.json"])
+@pytest.mark.parametrize(
+    "path", ["results.json", "clients/wrk.json", "clients/aiohttp.json", "quiet/wrk-png.json", "quiet/wrk-json.json"]
+)
 def test_the_committed_ratios_are_the_committed_figures_run_through_ratios(path: str) -> None:
     doc = json.loads((REPO / "docs" / "bench" / path).read_text())
     assert doc["ratios"] == ratios(doc)
