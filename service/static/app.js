@@ -577,6 +577,10 @@ function wire() {
   window.addEventListener('popstate', applyHash);
 }
 
+// The view scripts index.html loads before this one (yourimage.js, truncation.js) add their views on
+// DOMContentLoaded; main opens no view before then, however soon /models answers.
+const viewsAdded = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
+
 async function main() {
   wire();
   try {
@@ -591,6 +595,7 @@ async function main() {
     $('#global-error').hidden = false;
     return;
   }
+  await viewsAdded;
   $('#model').replaceChildren(...[...app.models.keys()].map((n) => el('option', {value: n, textContent: n})));
   const wanted = parseHash().params.get('model');
   selectModel(app.models.has(wanted) ? wanted : app.defaultModel);

@@ -3,8 +3,6 @@
 // on, every request of the view carries `truncation: ψ`, and ψ goes into the permalink as `psi`. Loaded before
 // app.js and run on DOMContentLoaded, as yourimage.js is (see there).
 
-const PSI_START_HASH = location.hash;
-
 const PSI_VIEWS = ['generate', 'interpolate', 'arithmetic', 'infogan'];
 
 function psiControl(view) {
@@ -46,10 +44,6 @@ function psiRegister() {
       const value = p.get('psi');
       return value ? made.map(([path, body]) => [path, {...body, truncation: Number(value)}]) : made;
     };
-  }
-  if (app.models.size && PSI_VIEWS.some((v) => PSI_START_HASH.startsWith(`#${v}?`))) {
-    window.history.replaceState(null, '', PSI_START_HASH); // app.js opened it before these wrappers existed
-    applyHash();
   }
 }
 

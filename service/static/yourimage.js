@@ -3,10 +3,8 @@
 // events, so mouse, pen and touch alike) or an uploaded PNG or JPEG goes to POST /encode, and the same image to
 // /interpolate (from it to a seed) and /arithmetic (it minus and plus means of seeds), as `image` fields.
 // The canvas is exported as an opaque PNG: white strokes on black, the datasets' polarity.
-// index.html loads this file before app.js: it registers on DOMContentLoaded, once app.js has defined VIEWS and
-// while its main() still waits for /models, and keeps the page's first hash for the rare page that is faster.
-
-const YI_START_HASH = location.hash;
+// index.html loads this file before app.js: it registers on DOMContentLoaded, once app.js has defined VIEWS;
+// app.js's main() opens no view before then.
 
 const YI = {drawn: false, last: null};
 
@@ -102,17 +100,6 @@ function yiRegister() {
   };
 
   yiWire();
-  if (app.models.size) { // app.js listed the models and opened a view before this one existed
-    writeForm('yourimage', new URLSearchParams(), VIEWS.yourimage.defaults);
-    $('#view-yourimage form').addEventListener('submit', (event) => {
-      event.preventDefault();
-      if (event.target.reportValidity()) run('yourimage');
-    });
-    if (YI_START_HASH.startsWith('#yourimage')) {
-      window.history.replaceState(null, '', YI_START_HASH);
-      applyHash();
-    }
-  }
 }
 
 document.addEventListener('DOMContentLoaded', yiRegister);
