@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from training.evaluate import is_generator
 from training.recipes import QUALITY_BARS
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "exported_models"
@@ -38,7 +39,7 @@ def row(m: dict) -> str:
 
 def table() -> list[str]:
     manifests = [json.loads(p.read_text()) for p in MODELS_DIR.glob("*/manifest.json")]
-    generators = [m for m in manifests if m.get("kind", "generator") == "generator"]
+    generators = [m for m in manifests if is_generator(m)]
     generators.sort(key=lambda m: (m["dataset"] != "mnist", m["metrics"]["fid"]))
     return HEADER + [row(m) for m in generators]
 

@@ -129,13 +129,13 @@ class Bodies:
 
         def key(g: LoadedModel) -> Any:
             m = g.manifest
-            return (tuple(m.labels()) if m.conditional else None, m.latent_dim, getattr(g, "encoder", None) is not None)
+            return (tuple(m.labels()) if m.conditional else None, m.latent_dim, g.encoder is not None)
 
-        groups = _groups(self.generators, key)
-        return [
-            ([g.name for g in group], self.default in {g.name for g in group}, group[0].manifest, key(group[0])[2])
-            for group in groups
-        ]
+        out = []
+        for group in _groups(self.generators, key):
+            names, first = [g.name for g in group], group[0]
+            out.append((names, self.default in names, first.manifest, first.encoder is not None))
+        return out
 
     def generate(self, base: Schema) -> list[Schema]:
         out = []
