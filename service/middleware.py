@@ -51,7 +51,8 @@ class BodyLimitMiddleware:
                 return
         chunks: list[bytes] = []
         try:
-            complete = await self._read_within(receive, chunks)
+            async with asyncio.timeout(self.timeout_s):
+                complete = await self._read(receive, chunks)
         except TimeoutError:
             detail = f"request body not received within {self.timeout_s:g} s"
             await send_json(send, 408, detail, {"Connection": "close"})
@@ -63,32 +64,6 @@ class BodyLimitMiddleware:
             return
         body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, replay_first(body, receive), send)
-
-    async def _read_within(self, receive: Receive, chunks: list[bytes]) -> bool | None:
-        """`_read`, raising TimeoutError once `timeout_s` has passed.
-
-        A bare loop timer that cancels this task, told apart from other cancellations as asyncio.timeout
-        tells them: that did the same with more bookkeeping, about 5 µs a request against 1.5 (docs/bench).
-        """
-        task = asyncio.current_task()
-        assert task is not None
-        cancelling = task.cancelling()
-        expired = False
-
-        def expire() -> None:
-            nonlocal expired
-            expired = True
-            task.cancel()
-
-        timer = asyncio.get_running_loop().call_later(self.timeout_s, expire)
-        try:
-            return await self._read(receive, chunks)
-        except asyncio.CancelledError:
-            if expired and task.uncancel() <= cancelling:
-                raise TimeoutError from None
-            raise
-        finally:
-            timer.cancel()
 
     async def _read(self, receive: Receive, chunks: list[bytes]) -> bool | None:
         """Append body chunks; True when complete, False past the limit, None when the client left."""
