@@ -3,8 +3,7 @@
 It takes the same request the service gets and, without reading the JSON, answers a constant
 PNG-typed body of BYTES bytes (default 1,000: about one 28×28 PNG of the MNIST models), so the
 HTTP layer moves what it moves for the service. Its req/s is what uvicorn + FastAPI + the load
-generator can do on this machine. (An empty body is cheaper still: uvicorn then skips the second
-socket write of every response.)
+generator can do on this machine.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Knows nothing of HTTP, ORT or metrics backends. Callers `submit()` named input arrays with
 a leading batch axis; the batcher queues them as `Job`s, forms batches with the pure
 `take_batch()` when `max_batch` images are waiting or the oldest has waited `max_wait_s`,
-runs the model in its own thread and hands each job its slice of the output.
+runs the model in its own thread and hands each job its slice of the output. The next batch is
+formed while one runs and waits in that thread, so the model goes from one to the next without
+waiting for the event loop's turn; a batch whose callers have all left by then is not run.
 
 With `adaptive_wait`, the batcher waits only for the company recent batches suggest is coming:
 a batch also fires once as many jobs wait as the last batch held (`expected_jobs`, halved after
@@ -32,6 +34,9 @@ import numpy as np
 
 Inputs = dict[str, np.ndarray]  # input name -> array with a leading batch axis
 RunFn = Callable[[Inputs], np.ndarray]  # runs one batch, returns (rows, ...) in input order
+Output = tuple[np.ndarray, float]  # a batch's output rows and the seconds the model took
+
+PIPELINE = 2  # batches handed to the model's thread at once: while one runs, the next waits there (docs/bench)
 
 log = logging.getLogger(__name__)
 RETRY_S = 0.1  # pause after a failure that took no job, so a loop that keeps failing does not spin
@@ -76,8 +81,8 @@ class BatcherHooks:
 
 
 class InferenceThread:
-    """The model's own thread: runs one batch at a time and hands each result back to the event loop with
-    one `call_soon_threadsafe`.
+    """The model's own thread: runs batches one at a time, in the order submitted, and hands each result (and
+    how long the model took) back to the event loop with one `call_soon_threadsafe`.
 
     `loop.run_in_executor` did the same through an executor future, a work item, a semaphore and a
     chained asyncio future: about 11% of the event loop's time at concurrency 1, where every request is
@@ -86,14 +91,17 @@ class InferenceThread:
 
     def __init__(self, run: RunFn, name: str) -> None:
         self._run = run
-        self._jobs: queue.SimpleQueue[tuple[Inputs, asyncio.Future[np.ndarray]] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Inputs, Callable[[], bool], asyncio.Future[Output]] | None] = (
+            queue.SimpleQueue()
+        )
         self._loop = asyncio.get_running_loop()
         threading.Thread(target=self._serve, name=name, daemon=True).start()
 
-    def submit(self, inputs: Inputs) -> asyncio.Future[np.ndarray]:
-        """Queue one batch; the future gets its output (or the model's exception)."""
+    def submit(self, inputs: Inputs, wanted: Callable[[], bool]) -> asyncio.Future[Output]:
+        """Queue one batch; the future gets its output and run seconds (or the model's exception), or is
+        cancelled when `wanted()` says, as the batch's turn comes, that nobody waits for it any more."""
         future = self._loop.create_future()
-        self._jobs.put((inputs, future))
+        self._jobs.put((inputs, wanted, future))
         return future
 
     def stop(self) -> None:
@@ -102,18 +110,25 @@ class InferenceThread:
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
-            inputs, future = job
-            result: np.ndarray | None = None
+            inputs, wanted, future = job
+            if not wanted():  # every caller left while the batch waited behind the one before
+                self._hand_back(future.cancel)
+                continue
+            result: Output | None = None
             error: Exception | None = None
+            started = time.perf_counter()
             try:
-                result = self._run(inputs)
+                result = (self._run(inputs), time.perf_counter() - started)
             except Exception as exc:  # the caller re-raises it on the event loop
                 error = exc
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
-                self._loop.call_soon_threadsafe(_settle, future, result, error)
+            self._hand_back(_settle, future, result, error)
+
+    def _hand_back(self, callback: Callable[..., object], *args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            self._loop.call_soon_threadsafe(callback, *args)
 
 
-def _settle(future: asyncio.Future[np.ndarray], result: np.ndarray | None, error: Exception | None) -> None:
+def _settle(future: asyncio.Future[Output], result: Output | None, error: Exception | None) -> None:
     if future.done():  # cancelled: the batcher stopped meanwhile
         return
     if error is not None:
@@ -184,8 +199,9 @@ class Batcher:
     down: str | None = field(default=None, init=False)  # why the last batch failed; None once one succeeds
     _queue: deque[Job] = field(default_factory=deque, init=False)
     _queued_images: int = field(default=0, init=False)  # in _queue, callers that left included: O(1) bound checks
-    _inflight: list[Job] = field(default_factory=list, init=False)
+    _running: list[list[Job]] = field(default_factory=list, init=False)  # batches handed to the thread
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _freed: asyncio.Event = field(default_factory=asyncio.Event, init=False)  # a batch left the thread
     _task: asyncio.Task[None] | None = field(default=None, init=False)
     _thread: InferenceThread | None = field(default=None, init=False)
 
@@ -208,7 +224,7 @@ class Batcher:
     async def stop(self) -> None:
         """Stop the loop and fail every queued or running job with `BatcherStopped`."""
         task, self._task = self._task, None
-        pending = [*self._queue, *self._inflight]  # the loop clears _inflight as it unwinds
+        pending = [*self._queue, *(job for batch in self._running for job in batch)]
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -219,7 +235,7 @@ class Batcher:
                 job.future.exception()  # nobody may await it any more; don't warn about that
         self._queue.clear()
         self._queued_images = 0
-        self._inflight = []
+        self._running = []
         self.hooks.on_depth(0)
         if self._thread is not None:
             self._thread.stop()
@@ -276,17 +292,25 @@ class Batcher:
             batch: list[Job] = []
             try:
                 await self._wait_for_batch()
+                await self._wait_for_room()
                 batch = take_batch(self._queue, self.max_batch, None if self.merge else 1)
                 self._queued_images = sum(job.size for job in self._queue)
                 self.hooks.on_depth(self.depth)
                 if batch:
                     self.expected_jobs = max(len(batch), self.expected_jobs // 2)
-                    await self._run_batch(batch)
-                    self.down = None
+                    self._hand(batch)
             except Exception as exc:  # supervised: this batch fails, the loop goes on
                 self._fail(batch, exc)
                 if not batch:
                     await asyncio.sleep(RETRY_S)
+
+    async def _wait_for_room(self) -> None:
+        """Return once the model's thread holds fewer than PIPELINE batches. The batch is taken only then, so
+        it holds every job that arrived meanwhile, and the thread starts it as soon as the one before ends,
+        without waiting for the event loop's turn."""
+        while len(self._running) >= PIPELINE:
+            self._freed.clear()
+            await self._freed.wait()
 
     def _fail(self, batch: list[Job], exc: Exception) -> None:
         """Fail every job of the batch with BatchFailed and log the cause once, for all of them."""
@@ -328,25 +352,38 @@ class Batcher:
             except TimeoutError:
                 return
 
-    async def _run_batch(self, batch: list[Job]) -> None:
-        """Run one batch in the inference thread and hand each job its rows; raises whatever goes wrong."""
-        self._inflight = batch
+    def _hand(self, batch: list[Job]) -> None:
+        """Join the batch's inputs and queue them on the model's thread; `_deliver` hands out the output."""
         total = sum(job.size for job in batch)
-        started = time.perf_counter()
+        inputs = batch[0].inputs
+        if len(batch) > 1:
+            inputs = {k: np.concatenate([job.inputs[k] for job in batch]) for k in inputs}
+        rows = bucket_size(total, self.buckets)
+        if rows != total:
+            inputs = pad_rows(inputs, rows)
+        assert self._thread is not None
+        # Read from the model's thread: a future's state is one attribute, which the GIL reads whole.
+        future = self._thread.submit(inputs, lambda: any(not job.future.done() for job in batch))
+        future.add_done_callback(lambda done: self._deliver(batch, total, rows, done))
+        self._running.append(batch)
+
+    def _deliver(self, batch: list[Job], total: int, rows: int, future: asyncio.Future[Output]) -> None:
+        """Hand each job its rows of a finished batch, or fail them all with what went wrong."""
+        if batch not in self._running:
+            return  # stopped meanwhile: stop() failed these jobs
+        self._running.remove(batch)
+        self._freed.set()
+        if future.cancelled():
+            return  # every caller left before the model took it up
         try:
-            inputs = batch[0].inputs
-            if len(batch) > 1:
-                inputs = {k: np.concatenate([job.inputs[k] for job in batch]) for k in inputs}
-            rows = bucket_size(total, self.buckets)
-            if rows != total:
-                inputs = pad_rows(inputs, rows)
-            assert self._thread is not None
-            out = await self._thread.submit(inputs)
+            out, seconds = future.result()
+            self.hooks.on_batch(total, seconds)
             if out.shape[0] != rows:
                 raise RuntimeError(f"{self.name}: model returned {out.shape[0]} rows for {rows}")
-        finally:
-            self._inflight = []
-            self.hooks.on_batch(total, time.perf_counter() - started)
+        except Exception as exc:  # the model's error, or a hook's: this batch fails, later ones go on
+            self._fail(batch, exc)
+            return
+        self.down = None
         offset = 0
         for job in batch:
             if not job.future.done():

@@ -22,6 +22,7 @@ import uvicorn
 
 from service.app import create_app
 from service.logs import configure_logging
+from service.protocol import OneWriteProtocol
 from service.settings import Settings
 from service.shutdown import GracefulServer
 
@@ -38,6 +39,7 @@ def serve(settings: Settings, sockets: list[socket.socket] | None = None) -> int
         app,
         host=settings.host,
         port=settings.port,
+        http=OneWriteProtocol,
         log_config=None,  # keep our JSON handler
         access_log=False,  # service.access logs every request with route and latency
         log_level=settings.log_level,

@@ -14,6 +14,7 @@ folder that is gone stops a model.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,11 @@ class ServiceState:
         elif self.default_model != s.default_model:
             log.warning("GAN_DEFAULT_MODEL %r is not served; using %r", s.default_model, self.default_model)
         log.info("ready=%s models=%s failed=%s", self.ready, self.served_names(), sorted(self.registry.failed))
+        # What is loaded now lives as long as the process: frozen out of the collector's sight, a full collection
+        # scans only what requests allocate (over 80,000 objects fewer; docs/bench). Garbage is collected first,
+        # or it would be frozen with them.
+        gc.collect()
+        gc.freeze()
 
     async def reload(self) -> ReloadResponse:
         """Serve what the models directory holds now: load new and changed models, drop removed ones.

@@ -177,11 +177,11 @@ def test_queue_bound_refuses_at_once_but_an_empty_queue_takes_anything():
     async def main():
         model = FakeModel()
         model.gate.clear()  # hold the first batch in the model
-        b = _batcher(model, max_batch=2, max_wait_s=0.0, max_queue=3)
+        b = _batcher(model, max_batch=2, max_wait_s=0.0, max_queue=1)
         await b.start()
         big = asyncio.create_task(b.submit(_rows(*range(6))))  # larger than the bound, queue empty: accepted
-        await asyncio.sleep(0.05)  # first chunk of 2 is in the model, 4 images wait
-        assert b.depth == 4
+        await asyncio.sleep(0.05)  # chunk 1 is in the model, chunk 2 waits in its thread (PIPELINE), 2 images queue
+        assert b.depth == 2
         with pytest.raises(QueueFull):
             await b.submit(_rows(9))
         model.gate.set()
@@ -190,6 +190,43 @@ def test_queue_bound_refuses_at_once_but_an_empty_queue_takes_anything():
         return out
 
     assert asyncio.run(main()).ravel().tolist() == [0, 2, 4, 6, 8, 10]
+
+
+def test_the_next_batch_waits_in_the_model_thread_while_one_runs():
+    async def main():
+        model = FakeModel()
+        model.gate.clear()  # hold the first batch in the model
+        b = _batcher(model, max_batch=1, max_wait_s=0.0)
+        await b.start()
+        calls = [asyncio.create_task(b.submit(_rows(i))) for i in range(4)]
+        await asyncio.sleep(0.05)
+        depth = b.depth  # one batch runs, the next is handed to the thread (PIPELINE = 2), two wait
+        model.gate.set()
+        out = await asyncio.gather(*calls)
+        await b.stop()
+        return depth, [o.item() for o in out]
+
+    assert asyncio.run(main()) == (2, [0.0, 2.0, 4.0, 6.0])
+
+
+def test_a_batch_whose_callers_left_while_it_waited_in_the_thread_never_runs():
+    async def main():
+        model = FakeModel()
+        model.gate.clear()
+        b = _batcher(model, max_batch=2, max_wait_s=0.0)
+        await b.start()
+        first = asyncio.create_task(b.submit(_rows(1)))
+        await asyncio.sleep(0.05)  # in the model
+        left = asyncio.create_task(b.submit(_rows(2, 3)))
+        await asyncio.sleep(0.05)  # handed to the thread, behind the first
+        left.cancel()
+        model.gate.set()
+        out = await first
+        after = await asyncio.wait_for(b.submit(_rows(4)), 5)  # the loop goes on
+        await b.stop()
+        return out.item(), after.item(), model.calls
+
+    assert asyncio.run(main()) == (2.0, 8.0, [1, 1])
 
 
 def test_jobs_of_callers_that_left_are_dropped_before_batching():

@@ -1,6 +1,7 @@
 """GAN_* environment settings: parsing, bounds, caching; the app factory is cheap and repeatable."""
 
 import asyncio
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,19 @@ def test_apps_are_independent_and_load_nothing_until_started(tmp_path):
     b = create_app(Settings(models_dir=tmp_path))  # per-app metrics registries: no duplicate timeseries
     assert a.state.service is not b.state.service
     assert a.state.service.loading and not a.state.service.registry.models
+
+
+def test_what_loading_made_is_frozen_out_of_the_collector(tiny_models_dir: Path):
+    async def load() -> int:
+        app = create_app(Settings(models_dir=tiny_models_dir, threads=1))
+        async with app.router.lifespan_context(app):
+            while app.state.service.loading:
+                await asyncio.sleep(0.01)
+            return gc.get_freeze_count()
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    assert asyncio.run(load()) > 10_000  # the models, FastAPI's and every module's objects: full collections skip them
 
 
 def test_fastapi_opentelemetry_only_when_asked(tmp_path):

@@ -4,13 +4,15 @@
 a real generator whose queue holds far fewer images than they ask for: the model runs flat out and most of
 them are refused. Every request must end in a 200 or a 503 with Retry-After; a closed connection, a reset or a
 timeout (a transport error) fails the test. The keep-alive timeout the server uses is GAN_KEEPALIVE_S: an idle
-connection stays open that long, then the server closes it (docs/OPERATIONS.md says why 75 s).
+connection stays open that long, then the server closes it (docs/OPERATIONS.md says why 75 s). And each
+response leaves in one write (service/protocol.py): the kernel counts one TCP segment per response, not two.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 import time
 from collections import Counter
 from pathlib import Path
@@ -136,3 +138,21 @@ def test_idle_connections_are_kept_for_gan_keepalive_s(dcgan_dir: Path, tmp_path
             time.sleep(3.0)  # idle past it: the server has closed it
             sock.settimeout(2)
             assert sock.recv(1) == b""
+
+
+TCP_INFO_SEGS_IN = 140  # offset of struct tcp_info's tcpi_segs_in (Linux 4.2 on): segments the socket received
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="struct tcp_info is Linux's")
+def test_each_response_arrives_in_one_tcp_segment(flooded: Launched):
+    def segments_in(sock: socket.socket) -> int:
+        return struct.unpack_from("I", sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256), TCP_INFO_SEGS_IN)[0]
+
+    host, port = flooded.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        _exchange(sock)
+        before = segments_in(sock)
+        for _ in range(50):
+            assert _exchange(sock).startswith(b"HTTP/1.1 200")
+        per_response = (segments_in(sock) - before) / 50
+    assert per_response < 1.2, f"{per_response} TCP segments per response: head and body written apart"
