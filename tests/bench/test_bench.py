@@ -146,7 +146,13 @@ def test_batching_gain_compares_merging_only_where_batching_off_ran_each_request
 
 
 @pytest.mark.parametrize(
-    "path", ["results.json", "clients/wrk.json", "clients/aiohttp.json", "quiet/wrk-png.json", "quiet/wrk-json.json"]
+    "path",
+    [
+        "results.json",
+        "clients/wrk.json",
+        "clients/aiohttp.json",
+        *(f"quiet/wrk-{fmt}{run}.json" for fmt in ("png", "json") for run in ("", "-before")),
+    ],
 )
 def test_the_committed_ratios_are_the_committed_figures_run_through_ratios(path: str) -> None:
     doc = json.loads((REPO / "docs" / "bench" / path).read_text())
