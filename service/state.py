@@ -140,7 +140,7 @@ class ServiceState:
             log.warning("GAN_DEFAULT_MODEL %r is not served; using %r", s.default_model, self.default_model)
         log.info("ready=%s models=%s failed=%s", self.ready, self.served_names(), sorted(self.registry.failed))
         # What is loaded now lives as long as the process: frozen out of the collector's sight, a full collection
-        # scans only what requests allocate (over 80,000 objects fewer; docs/bench). Garbage is collected first,
+        # scans only what requests allocate (about 79,000 objects fewer; docs/bench). Garbage is collected first,
         # or it would be frozen with them.
         gc.collect()
         gc.freeze()
