@@ -24,7 +24,7 @@ WARMUP_RUNS = 10
 
 def measure(model: LoadedModel, batch: int, seconds: float) -> dict[str, Any]:
     """Back-to-back runs of one batch for about `seconds`: images per second and time per run."""
-    feeds = model.feeds_for([model.draw(s) for s in range(batch)])
+    feeds = model.feeds_for(model.draws(range(batch)))
     run, names = model.session.run, [model.output_name]
     for _ in range(WARMUP_RUNS):
         run(names, feeds)

@@ -30,7 +30,7 @@ GRID_SEEDS = 8  # columns of the grid: the same seeds in every row, one row per 
 
 def latents(latent_dim: int, seeds: range, psi: float | None) -> np.ndarray:
     """z of each seed as the service draws it for an unconditional model, float32 [len(seeds), latent_dim]."""
-    return np.stack([sampling.draw(s, latent_dim, truncation=psi).z for s in seeds])
+    return np.stack([d.z for d in sampling.draws(seeds, latent_dim, truncation=psi)])
 
 
 def _generate(session: ort.InferenceSession, z: np.ndarray, chunk: int = 500) -> np.ndarray:

@@ -39,7 +39,7 @@ async def arithmetic(body: ArithmeticRequest, state: StateDep, request: Request)
         for i, (t, ss, lab) in enumerate(zip(body.terms, seeds, term_labels, strict=True))
     ]
     means = [
-        d.z if t.latent or t.image else sampling.mean_latent([model.draw(s, body.truncation).z for s in ss])
+        d.z if t.latent or t.image else sampling.mean_latent([one.z for one in model.draws(ss, body.truncation)])
         for t, ss, d in zip(body.terms, seeds, firsts, strict=True)
     ]
     result = sampling.combine([(t.weight, m) for t, m in zip(body.terms, means, strict=True)])
