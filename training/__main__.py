@@ -152,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 dataset=r.dataset,
                 variant=r.variant,
                 epochs=args.epochs or r.epochs,
+                decay_epochs=r.decay_epochs,
                 batch_size=args.batch_size,
                 seed=args.seed,
                 data_dir=args.data_dir,

@@ -188,6 +188,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
             "epochs": round(state["epochs"], 3),
             "batch_size": train["batch_size"],
             "seed": train["seed"],
+            "decay_epochs": train.get("decay_epochs", 0),  # the learning rates' linear fall to zero at the end
             "wall_time_s": round(state["elapsed"], 1),
             "selected": selected(state),
             "versions": state["versions"],

@@ -32,6 +32,7 @@ class TrainConfig:
     dataset: str = "mnist"  # a key of data.DATASETS
     variant: str = "dcgan"  # a key of variants.VARIANTS
     epochs: int = 5
+    decay_epochs: int = 0  # both learning rates fall linearly to zero over the run's last this many epochs
     batch_size: int = 64  # Radford 2015
     seed: int = 0
     data_dir: str = "../shared/data"
@@ -126,8 +127,14 @@ class Trainer:
             inputs["label"] = torch.randint(cfg.num_classes, (n,), device=self.device)
         if cfg.n_cat:
             inputs["c_cat"] = torch.randint(cfg.n_cat, (n,), device=self.device)
-            inputs["c_cont"] = torch.rand(n, cfg.n_cont, device=self.device) * 2 - 1
+            inputs["c_cont"] = (torch.rand(n, cfg.n_cont, device=self.device) * 2 - 1) * self.active_codes()
         return inputs
+
+    def active_codes(self) -> torch.Tensor:
+        """1 for each continuous code drawn by now, 0 for one still held at 0 (the variant's code_stagger_epochs)."""
+        epoch = self.iteration / self.batches_per_epoch()
+        k = torch.arange(self.model_config.n_cont, device=self.device)
+        return (k * self.variant.code_stagger_epochs <= epoch).float()
 
     def head_terms(
         self, out: dict[str, torch.Tensor], inputs: dict[str, torch.Tensor], fake: torch.Tensor
@@ -253,6 +260,7 @@ class Trainer:
                     continue  # resumed mid-epoch: these batches were seen before the checkpoint
                 if self.iteration >= total:
                     break
+                self.set_learning_rates()
                 pick = torch.from_numpy(idx).to(self.device)
                 real, labels = self.images[pick], self.labels[pick]
                 logs = self.d_step(real, labels)
@@ -284,6 +292,16 @@ class Trainer:
         if self.variant.d_head == "sgan":
             self.metrics["sgan_test_accuracy"] = self.classify_test_split()
         self.save(self.elapsed)
+
+    def set_learning_rates(self) -> None:
+        """The declared rates, scaled down linearly to zero over the last `decay_epochs` of `epochs`: a function
+        of the iteration alone, so a resumed run (or one stopped early by `max_steps`) follows the same schedule."""
+        per_epoch = self.batches_per_epoch()
+        ramp = self.cfg.decay_epochs * per_epoch
+        scale = min(1.0, (self.cfg.epochs * per_epoch - self.iteration) / ramp) if ramp else 1.0
+        for opt, lr in ((self.opt_g, self.variant.lr_g), (self.opt_d, self.variant.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
 
     def validate(self, board: Board) -> None:
         """Validation FID of the averaged generator; keep its weights if it is the best yet. Draws nothing from

@@ -36,6 +36,9 @@ class Variant:
     cont_weight: float = 0.1  # InfoGAN: the continuous codes' term relative to the categorical code's
     q_restyle: bool = False  # InfoGAN: Q reads the categorical code from restyled fakes (see augment.py)
     q_std: bool = False  # InfoGAN: Q predicts each continuous code's σ too (the paper's factored Gaussian)
+    # InfoGAN: continuous code k (from 0) is held at 0 until epoch k × this, so each code that joins must find a
+    # factor the ones before it leave unexplained, instead of sharing a rotation of the plane with them
+    code_stagger_epochs: float = 0.0
     labels_per_class: int | None = None  # SGAN: labelled examples per class (None: every label)
     # Salimans et al. 2016 improved techniques, as switches.
     feature_matching: bool = False
@@ -57,8 +60,8 @@ class Variant:
             problems.append("a conditional variant needs d_head 'projection' or 'aux'")
         if self.labels_per_class is not None and self.d_head != "sgan":
             problems.append("labels_per_class applies to d_head 'sgan' only")
-        if (self.q_restyle or self.q_std) and not self.codes:
-            problems.append("q_restyle and q_std need InfoGAN codes")
+        if (self.q_restyle or self.q_std or self.code_stagger_epochs) and not self.codes:
+            problems.append("q_restyle, q_std and code_stagger_epochs need InfoGAN codes")
         if self.arch == "mlp" and (
             self.virtual_bn or self.minibatch_features or self.codes or self.d_fc or self.g_fc or self.d_layers != 2
         ):

@@ -55,8 +55,9 @@ def test_variant_trains_exports_and_validates(tmp_path, data_dir, name):
         assert 0.0 <= m.metrics["sgan_test_accuracy"] <= 1.0
 
 
-def test_resume_continues_exactly(tmp_path, data_dir):
-    """Two sittings of 2 steps end with the same weights as one sitting of 4."""
+@pytest.mark.parametrize("decay_epochs", [0, 2])
+def test_resume_continues_exactly(tmp_path, data_dir, decay_epochs):
+    """Two sittings of 2 steps end with the same weights as one sitting of 4, learning rates decaying or not."""
 
     def run(max_steps, folder, resume):
         cfg = TrainConfig(
@@ -65,6 +66,7 @@ def test_resume_continues_exactly(tmp_path, data_dir):
             limit=512,
             max_steps=max_steps,
             epochs=2,
+            decay_epochs=decay_epochs,
             data_dir=str(data_dir),
             runs_dir=str(folder),
             val_samples=0,
@@ -80,6 +82,34 @@ def test_resume_continues_exactly(tmp_path, data_dir):
     split = run(4, tmp_path / "b", resume=True)
     for a, b in zip(whole.G.state_dict().values(), split.G.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_learning_rates_fall_to_zero_over_the_last_decay_epochs(tmp_path, data_dir):
+    cfg = TrainConfig(
+        model="d", limit=512, epochs=4, decay_epochs=2, data_dir=str(data_dir), runs_dir=str(tmp_path), val_samples=0
+    )
+    t = Trainer(cfg)
+    per_epoch, v = t.batches_per_epoch(), t.variant
+    seen = []
+    for epoch in (0, 2, 3, 3.875):
+        t.iteration = int(epoch * per_epoch)
+        t.set_learning_rates()
+        seen.append((t.opt_g.param_groups[0]["lr"] / v.lr_g, t.opt_d.param_groups[0]["lr"] / v.lr_d))
+    assert seen == pytest.approx([(1, 1), (1, 1), (0.5, 0.5), (0.0625, 0.0625)])
+    assert recipe("fashion-dcgan").decay_epochs > 0 and recipe("mnist-dcgan").decay_epochs == 0
+
+
+def test_staggered_codes_join_one_at_a_time(tmp_path, data_dir):
+    """With code_stagger_epochs, InfoGAN's second continuous code stays 0 until its epoch, then is drawn."""
+    cfg = TrainConfig(model="s", variant="infogan", limit=512, data_dir=str(data_dir), runs_dir=str(tmp_path))
+    t = Trainer(cfg, VARIANTS["infogan"].with_overrides({"code_stagger_epochs": 1.5}))
+    first = t.sample_inputs(256)["c_cont"]
+    assert first[:, 1].abs().max() == 0 and first[:, 0].abs().min() > 0
+    t.iteration = int(1.5 * t.batches_per_epoch())
+    later = t.sample_inputs(256)["c_cont"]
+    assert later[:, 1].abs().min() > 0 and later.min() >= -1 and later.max() <= 1
+    with pytest.raises(ValueError, match="code_stagger_epochs need InfoGAN codes"):
+        VARIANTS["dcgan"].with_overrides({"code_stagger_epochs": 1.0})
 
 
 def test_resume_refuses_another_declaration_and_reads_older_checkpoints(tmp_path, data_dir):
@@ -103,9 +133,9 @@ def test_validate_names_what_to_change():
         VARIANTS["dcgan"].with_overrides({"lr": 1.0})
     with pytest.raises(ValueError, match="needs conditional=True"):
         replace(VARIANTS["dcgan"], d_head="aux").validate()
-    with pytest.raises(ValueError, match="q_restyle and q_std need InfoGAN codes"):
+    with pytest.raises(ValueError, match="q_restyle, q_std and code_stagger_epochs need InfoGAN codes"):
         replace(VARIANTS["dcgan"], q_restyle=True).validate()
-    with pytest.raises(ValueError, match="q_restyle and q_std need InfoGAN codes"):
+    with pytest.raises(ValueError, match="q_restyle, q_std and code_stagger_epochs need InfoGAN codes"):
         replace(VARIANTS["dcgan"], q_std=True).validate()
     with pytest.raises(ValueError, match="d_layers need arch 'conv'"):
         replace(VARIANTS["vanilla"], d_layers=3).validate()
