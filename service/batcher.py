@@ -5,7 +5,9 @@ a leading batch axis; the batcher queues them as `Job`s, forms batches with the 
 `take_batch()` when `max_batch` images are waiting or the oldest has waited `max_wait_s`,
 runs the model in its own thread and hands each job its slice of the output. The next batch is
 formed while one runs and waits in that thread, so the model goes from one to the next without
-waiting for the event loop's turn; a batch whose callers have all left by then is not run.
+waiting for the event loop's turn; a batch whose callers have all left by then is not run. A batch is
+taken only when the thread has room for it, so with `max_wait_s` 0 (the service's default) it holds
+every job that arrived while the thread was full: under load batches fill without any timer.
 
 With `adaptive_wait`, the batcher waits only for the company recent batches suggest is coming:
 a batch also fires once as many jobs wait as the last batch held (`expected_jobs`, halved after

@@ -1,17 +1,53 @@
-"""uvicorn's httptools protocol, sending each response in one write instead of two.
+"""uvicorn's httptools protocol, sending each response in one write instead of two, and saying at once when a
+client leaves.
 
 uvicorn writes a response's head as soon as the app sends `http.response.start` and its body when the app
 sends `http.response.body`: two `send` system calls and, with TCP_NODELAY, two TCP segments for the client
 to read. The app sends both in the same turn of the event loop, so writes made during one turn are joined
 and handed to the socket at the start of the next: one system call and one segment per small response.
+
+A request learns that its client left through the `Disconnect` in `scope["extensions"]`: the protocol calls
+its callbacks when the connection closes before the response is complete. Reading `receive()` for
+`http.disconnect` instead took a task of its own per request, about 5% of the event loop's time (docs/bench).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+DISCONNECT = "gan.disconnect"  # the key of a request's Disconnect in scope["extensions"]
+
+
+class Disconnect:
+    """Callbacks to run once, when the client's connection closes before its response is complete; one added
+    after that runs at once."""
+
+    __slots__ = ("_callbacks", "fired")
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[], object]] = []
+        self.fired = False
+
+    def add(self, callback: Callable[[], object]) -> None:
+        if self.fired:
+            callback()
+        else:
+            self._callbacks.append(callback)
+
+    def remove(self, callback: Callable[[], object]) -> None:
+        with contextlib.suppress(ValueError):  # fired (and emptied) already
+            self._callbacks.remove(callback)
+
+    def fire(self) -> None:
+        self.fired = True
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
 
 
 class CoalescingTransport:
@@ -46,7 +82,18 @@ class CoalescingTransport:
 
 
 class OneWriteProtocol(HttpToolsProtocol):
-    """`uvicorn.Config(http=OneWriteProtocol)`: httptools parsing, one write per response."""
+    """`uvicorn.Config(http=OneWriteProtocol)`: httptools parsing, one write per response, a `Disconnect` per
+    request."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+    def on_headers_complete(self) -> None:
+        self.scope.setdefault("extensions", {})[DISCONNECT] = Disconnect()  # type: ignore[typeddict-item]
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        cycle = self.cycle
+        super().connection_lost(exc)
+        if cycle is not None and cycle.disconnected:  # uvicorn's mark: closed before the response was complete
+            cycle.scope["extensions"][DISCONNECT].fire()  # type: ignore[typeddict-item]

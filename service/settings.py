@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     max_batch: int = Field(default=64, ge=1, le=1024)  # images per ORT run; larger requests are chunked
     # off: requests are never merged, each ORT run holds one request's rows (up to max_batch): the benchmark's baseline
     batching: Literal["on", "off"] = "on"
-    max_wait_ms: float = Field(default=5.0, ge=0.0, le=1000.0)  # how long the oldest image waits for company
+    # How long the oldest image waits for company. 0: a batch forms as soon as the model's thread has room and takes
+    # every image waiting then; under load the thread is busy, so batches fill meanwhile without a timer (with wrk at
+    # n=1 and 64 clients, 5 ms of waiting cost about a fifth of the requests a second: docs/bench).
+    max_wait_ms: float = Field(default=0.0, ge=0.0, le=1000.0)
     queue_images: int = Field(default=1024, ge=1)  # images waiting per model before new requests get 503
     threads: int = Field(default=0, ge=0, le=256)  # ORT intra-op threads; 0: the CPUs this process may use ÷ workers
     provider: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when a session really runs on it

@@ -51,7 +51,7 @@ async def arithmetic(body: ArithmeticRequest, state: StateDep, request: Request)
         labels += [lab if lab is not None else d.label for lab, d in zip(term_labels, firsts, strict=True)]
         c_cat += [d.c_cat for d in firsts]
         c_cont += [d.c_cont for d in firsts]
-    images = await state.sample(request.receive, model, model.feeds(zs, labels, c_cat, c_cont))
+    images = await state.sample(request, model, model.feeds(zs, labels, c_cat, c_cont))
     hdrs = headers(model.name, [s for ss in seeds for s in ss], [label])
     if body.format == "png":
         return await png_response(images[:1], None, hdrs)

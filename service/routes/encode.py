@@ -93,7 +93,7 @@ async def encode(request: Request, state: StateDep) -> JSONResponse:
     source = latents.pixels(model, data, "image")
     coded = await latents.encode(model, source, label, "image")
     feeds = model.feeds([coded.z], [label], [coded.c_cat], [coded.c_cont])
-    recon = await state.sample(request.receive, model, feeds)
+    recon = await state.sample(request, model, feeds)
     distance = float(np.abs(recon[0].astype(np.float64) - source).mean() / 2)
     source_png, recon_png = (imaging.b64(p) for p in imaging.encode_each(np.stack([source, recon[0]])))
     codes = None

@@ -34,7 +34,7 @@ async def generate(body: GenerateRequest, request: Request) -> Response:
             raise InputError("n", f"a latent or an image makes one image: n must be 1, got {body.n}")
         draws = [await latents.slot(model, seed, body.latent, body.image, ("latent", "image"), label=label)]
     labels = [label if label is not None else d.label for d in draws]
-    images = await state.sample(request.receive, model, model.feeds_for(draws, label))
+    images = await state.sample(request, model, model.feeds_for(draws, label))
     hdrs = headers(model.name, seed, labels)
     if body.format == "png":
         return await png_response(images, body.columns, hdrs)

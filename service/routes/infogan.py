@@ -63,7 +63,7 @@ async def infogan(body: InfoGANRequest, state: StateDep, request: Request) -> Re
     codes = _codes(model, body, draw)
     n = len(codes)
     inputs = model.feeds([draw.z] * n, [draw.label] * n, [c for c, _ in codes], [v for _, v in codes])
-    images = await state.sample(request.receive, model, inputs)
+    images = await state.sample(request, model, inputs)
     hdrs = headers(model.name, seed)
     if body.format == "png":
         return await png_response(images, body.columns, hdrs)

@@ -38,7 +38,7 @@ async def interpolate(body: InterpolateRequest, state: StateDep, request: Reques
     # InfoGAN codes: continuous codes move linearly, the categorical one switches halfway.
     c_cat = [a.c_cat if t < 0.5 else b.c_cat for t in times]
     c_cont = [None if a.c_cont is None or b.c_cont is None else sampling.lerp(a.c_cont, b.c_cont, t) for t in times]
-    images = await state.sample(request.receive, model, model.feeds(zs, labels, c_cat, c_cont))
+    images = await state.sample(request, model, model.feeds(zs, labels, c_cat, c_cont))
     seeds = [seed_a, seed_b]
     hdrs = headers(model.name, seeds, [label_a, label_b])
     if body.format == "png":

@@ -26,7 +26,7 @@ async def text2image(body: Text2ImageRequest, state: StateDep, request: Request)
     tokens, known, unknown = model.tokenize(body.text)
     seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
     seeds = sampling.seeds_from(seed, body.n)
-    out = await state.sample(request.receive, model.runner, model.feeds(tokens, seeds))
+    out = await state.sample(request, model.runner, model.feeds(tokens, seeds))
     images, low = model.split(out)
     hdrs = {"X-Model": model.name, "X-Seed": str(seed), "X-Unknown-Words": ",".join(unknown)}
     if body.format == "png":

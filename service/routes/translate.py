@@ -46,7 +46,7 @@ async def translate(body: TranslateRequest, state: StateDep, request: Request) -
         index = direction.bank_index(seed)
         pixels = direction.bank[index]
     source = to_model_range(pixels[None])
-    translation = await state.sample(request.receive, direction.runner, {"source": source})
+    translation = await state.sample(request, direction.runner, {"source": source})
     both = np.concatenate([source, translation])
     hdrs = {"X-Model": model.name, "X-Direction": direction.key} | ({} if seed is None else {"X-Seed": str(seed)})
     if body.format == "png":

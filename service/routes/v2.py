@@ -338,5 +338,5 @@ async def infer(name: str, request: Request, state: StateDep) -> Response:
         feeds = model_inputs(model, arrays, state.settings.max_n, truncation(body.parameters))
     except ProtocolError as e:
         return error(e.status, str(e))
-    images = await state.sample(request.receive, model, feeds)
+    images = await state.sample(request, model, feeds)
     return encode(body, model.name, images)

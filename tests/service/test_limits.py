@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import time
 
@@ -143,21 +144,38 @@ def test_a_slow_body_gets_408_and_holds_no_batch_place(limited):
     assert BODY_TIMEOUT_S * 0.9 <= waited < BODY_TIMEOUT_S + 5
 
 
-def test_abandoned_requests_are_dropped_before_inference(limited):
-    """Clients that hang up while queued behind other work have none of their images computed."""
+def _queued(server: Launched, model: str) -> float:
+    text = httpx.get(f"{server.url}/metrics", timeout=30).text
+    return float(re.search(rf'^gan_queue_depth_images\{{model="{model}"\}} (\S+)$', text, re.M).group(1))
+
+
+@pytest.mark.parametrize("when", ["on arrival", "once queued"])
+def test_abandoned_requests_are_dropped_before_inference(limited, when):
+    """Clients that hang up (as their request arrives, or while it waits behind other work in the model's queue)
+    have none of their images computed."""
     host, port = _raw(limited)
     body = json.dumps({"model": "tiny-slow", "n": 8}).encode()
-    head = f"POST /generate HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    head = (
+        f"POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     before = limited.images_run()
 
     async def main() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=limited.url, timeout=60) as c:
             ahead = [asyncio.create_task(c.post("/generate", json={"model": "tiny-slow", "n": 8})) for _ in range(6)]
             await asyncio.sleep(0.05)  # 16 of their 48 rows run, the rest wait
+            writers = []
             for _ in range(20):
                 _, writer = await asyncio.open_connection(host, port)
-                writer.write(head + body)
+                writer.write(head.encode() + body)
                 await writer.drain()
+                writers.append(writer)
+                if when == "on arrival":
+                    writer.close()
+            while when == "once queued" and _queued(limited, "tiny-slow") < 20 * 8:
+                await asyncio.sleep(0.005)  # every abandoned row waits behind the rows ahead
+                await asyncio.sleep(0.005)  # every abandoned row waits behind the rows ahead
+            for writer in writers:
                 writer.close()  # hang up without reading the answer
                 await writer.wait_closed()
             return await asyncio.gather(*ahead)
