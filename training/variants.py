@@ -131,7 +131,10 @@ VARIANTS: dict[str, Variant] = {
         # FID 41, one code r = −0.76 with slant; weight 3, FID 90 at 1.5 epochs; a learned σ (q_std) collapsed.
         # Whole runs (9 epochs, 10,000 samples): weight 1, slant −0.84 and width −0.54; weight 2, slant −0.77 and
         # width +0.71 (the width code also +0.46 with slant), test FID 21.8; weight 1.5 after 4 epochs, slant −0.83,
-        # width 0.14. The MSE term does not prefer any rotation of the code plane, so the weight moves the split.
+        # width 0.14. The MSE term does not prefer any rotation of the code plane, so the weight moves the split. Probes
+        # (4,000 samples): weight 2 with both rates falling to 0 over epochs 10-12, slant -0.76, width +0.70
+        # (validation FID 12.3); weight 1.5 with c2 held at 0 until epoch 2 (code_stagger_epochs), c1 took size
+        # (+0.34) and c2 slant (+0.72).
         Variant(
             "infogan", codes=(10, 2), latent_dim=62, lr_g=1e-3, d_fc=1024, g_fc=256, q_restyle=True, cont_weight=1.0
         ),

@@ -179,7 +179,8 @@ def test_pipeline_quality_bar(folder):
 CODE_BARS = {"slant": 0.8, "width": 0.6}
 CODE_GAPS = {
     "width": "c1 widens and narrows the digit (docs/MODELS.md's sweeps) but reaches r = -0.54, under 0.6; with the"
-    " codes' weight at 2 a code reached width r = 0.71 but the other slant only -0.77 (README, issue #24's runs)"
+    " codes' weight at 2 a code reached width r = 0.71 but the other slant only -0.77, -0.76 with a falling learning"
+    " rate; codes joining one at a time gave size and slant (README, issue #24's runs)"
 }
 
 
