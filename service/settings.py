@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     batching: Literal["on", "off"] = "on"
     # How long the oldest image waits for company. 0: a batch forms as soon as the model's thread has room and takes
     # every image waiting then; under load the thread is busy, so batches fill meanwhile without a timer (with wrk at
-    # n=1 and 64 clients, 5 ms of waiting cost about a fifth of the requests a second: docs/bench).
+    # n=1 and 64 clients, 5 ms of waiting cost a fifth to a third of the requests a second: docs/bench).
     max_wait_ms: float = Field(default=0.0, ge=0.0, le=1000.0)
     queue_images: int = Field(default=1024, ge=1)  # images waiting per model before new requests get 503
     threads: int = Field(default=0, ge=0, le=256)  # ORT intra-op threads; 0: the CPUs this process may use ÷ workers

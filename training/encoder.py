@@ -43,6 +43,7 @@ from .export import (
     onnx_inputs,
     recalibrate_batchnorm,
     sha256,
+    write_manifest,
 )
 from .figures import save_grid
 from .models import Generator, one_hot
@@ -411,11 +412,16 @@ def remeasure(name: str, data_dir: Path, runs_dir: Path, models_dir: Path) -> di
 def record_figures(g: Generator, folder: Path, manifest: dict, data_dir: Path) -> dict:
     """The encoder's figures (`measure`, G's rank, the optimised inversion) and its grid, written with the manifest."""
     figures, grid = measure(folder, manifest, data_dir)
-    manifest["encoder"]["metrics"] = figures | {"generator_effective_rank": effective_rank(g)} | optimised_inversion(g)
+    entry = manifest["encoder"]
+    entry["metrics"] = figures | {"generator_effective_rank": effective_rank(g)} | optimised_inversion(g)
     save_grid(grid, 8, folder / GRID)
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    log.info("%s encoder: %s", folder.name, manifest["encoder"]["metrics"])
-    return manifest["encoder"]
+    # Only the encoder's entry changes: what another command wrote meanwhile (a truncation table) stays.
+    current = json.loads((folder / "manifest.json").read_text())
+    if current["sha256"] != manifest["sha256"]:
+        raise ValueError(f"{folder.name}: the generator was exported again while its encoder trained")
+    write_manifest(folder, current | {"encoder": entry})
+    log.info("%s encoder: %s", folder.name, entry["metrics"])
+    return entry
 
 
 def encoder_section(manifests: list[dict], rel: Path) -> list[str]:

@@ -6,6 +6,7 @@ MODELS.md lines."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import torch
 from service.encoders import expected_signature
 from service.manifest import Manifest
 from training import encoder
-from training.export import PARITY_TOLERANCE, check_parity
+from training.export import PARITY_TOLERANCE, check_parity, write_manifest
 from training.models import Generator, ModelConfig
 
 MODELS = Path(__file__).resolve().parents[2] / "exported_models"
@@ -170,3 +171,22 @@ def test_models_md_section_reports_figures_and_bars() -> None:
     assert not any("no-encoder" in line for line in lines)
     assert encoder.encoder_section([], Path(".")) == []
     assert np.isclose(encoder.CLASS_KEPT_BAR["fashion-mnist"], 0.8)
+
+
+def test_the_encoder_keeps_what_another_command_wrote_meanwhile(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An encoder writes only its own entry: a truncation table measured while it trained stays in the manifest."""
+    folder = tmp_path / "models" / "mnist-cgan"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "exported_models" / "mnist-cgan", folder)
+    real = encoder.measure
+
+    def meanwhile(at: Path, manifest: dict, data: Path, samples: int = 2000) -> tuple[dict, np.ndarray]:
+        other = json.loads((at / "manifest.json").read_text())
+        write_manifest(at, other | {"truncation": {"written": "meanwhile"}})
+        return real(at, manifest, data, samples=200)
+
+    monkeypatch.setattr(encoder, "measure", meanwhile)
+    entry = encoder.remeasure("mnist-cgan", data_dir, tmp_path / "runs", tmp_path / "models")
+    written = json.loads((folder / "manifest.json").read_text())
+    assert written["truncation"] == {"written": "meanwhile"} and written["encoder"] == entry
