@@ -365,13 +365,12 @@ class ServiceState:
             raise deadline.expired("before its images were queued")
         task = asyncio.current_task()
         assert task is not None
-        waiting, left = True, False
+        left = False
 
-        def client_left() -> None:
+        def client_left() -> None:  # registered only while this request waits: `finally` removes it
             nonlocal left
-            if waiting:
-                left = True
-                task.cancel()  # cancels the batcher future, so take_batch drops the work
+            left = True
+            task.cancel()  # cancels the batcher future, so take_batch drops the work
 
         disconnect = request.scope.get("extensions", {}).get(DISCONNECT)
         if disconnect is not None:
@@ -396,7 +395,6 @@ class ServiceState:
         except BatcherStopped as exc:
             raise Unavailable(str(exc), retry_after_s=5.0) from None
         finally:
-            waiting = False
             if disconnect is not None:
                 disconnect.remove(client_left)
             lane.leave()
