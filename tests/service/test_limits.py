@@ -145,9 +145,19 @@ def test_a_slow_body_gets_408_and_holds_no_batch_place(limited):
     assert BODY_TIMEOUT_S * 0.9 <= waited < BODY_TIMEOUT_S + 5
 
 
-def _queued(server: Launched, model: str) -> float:
+def _seen(server: Launched, model: str) -> float:
+    """Rows of `model` queued or run so far. While the model is busy its thread holds two batches (PIPELINE), so
+    every row that has arrived is counted here but those two batches'."""
     text = httpx.get(f"{server.url}/metrics", timeout=30).text
-    return float(re.search(rf'^gan_queue_depth_images\{{model="{model}"\}} (\S+)$', text, re.M).group(1))
+    queued = float(re.search(rf'^gan_queue_depth_images\{{model="{model}"\}} (\S+)$', text, re.M).group(1))
+    return queued + server.images_run()
+
+
+async def _until_seen(server: Launched, rows: float) -> None:
+    started = time.monotonic()
+    while _seen(server, "tiny-slow") < rows:
+        assert time.monotonic() - started < 10, f"fewer than {rows} rows ever reached the queue"
+        await asyncio.sleep(0.005)
 
 
 @pytest.mark.parametrize("when", ["on arrival", "once queued"])
@@ -160,13 +170,14 @@ def test_abandoned_requests_are_dropped_before_inference(limited, when):
         f"POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     before = limited.images_run()
+    ahead_rows = AHEAD * 8 - 2 * MAX_BATCH  # counted by _seen once every request ahead has arrived
 
     async def main() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=limited.url, timeout=60) as c:
             ahead = [
                 asyncio.create_task(c.post("/generate", json={"model": "tiny-slow", "n": 8})) for _ in range(AHEAD)
             ]
-            await asyncio.sleep(0.05)
+            await _until_seen(limited, before + ahead_rows)  # the abandoned rows will queue behind all of them
             writers = []
             for _ in range(20):
                 _, writer = await asyncio.open_connection(host, port)
@@ -175,10 +186,8 @@ def test_abandoned_requests_are_dropped_before_inference(limited, when):
                 writers.append(writer)
                 if when == "on arrival":
                     writer.close()
-            waited = time.monotonic()
-            while when == "once queued" and _queued(limited, "tiny-slow") < 20 * 8:
-                assert time.monotonic() - waited < 10, "the abandoned requests never queued"
-                await asyncio.sleep(0.005)
+            if when == "once queued":
+                await _until_seen(limited, before + ahead_rows + 20 * 8)
             for writer in writers:
                 writer.close()  # hang up without reading the answer
                 await writer.wait_closed()
