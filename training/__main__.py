@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
                 val_samples=args.val_samples,
                 device=args.device or ("cuda" if torch.cuda.is_available() else "cpu"),
             )
-            t = trainer.Trainer(cfg)
+            t = trainer.Trainer(cfg, r.declared_variant())
             if not args.fresh:
                 t.resume()
             t.fit()

@@ -1,4 +1,7 @@
-"""Random restyling of digit images: slant, size, position and stroke width change, identity stays.
+"""What InfoGAN's Q head reads its codes from: restyled digits for the categorical code, mirrored ones for the
+continuous codes' parity.
+
+Random restyling of digit images: slant, size, position and stroke width change, identity stays.
 
 InfoGAN's Q head reads the categorical code from restyled fakes. Left to itself, a code value may name a style
 (two once split 4s and 9s alike into thin-and-slanted and thick-and-upright); when style is shuffled before Q
@@ -8,6 +11,8 @@ through it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -32,3 +37,16 @@ def restyle(x: torch.Tensor) -> torch.Tensor:
     pick = torch.rand(b, 1, 1, 1, device=device)
     thicker, thinner = F.max_pool2d(y, 3, 1, 1), -F.max_pool2d(-y, 3, 1, 1)
     return torch.where(pick < 0.25, thicker, torch.where(pick < 0.5, thinner, y))
+
+
+def mirror_parity(read: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Q's continuous codes read from `x` and from its left-right mirror: the first code by the part of the reading
+    a mirror negates, the others by the part it keeps.
+
+    Slant flips sign in a mirror while width, size and thickness stay, and this reading cannot see otherwise; Q
+    cannot learn to tell mirrored digits apart and undo it, so G must put the first code where a mirror negates.
+    """
+    q, q_mirrored = read(x), read(x.flip(-1))
+    parity = torch.ones(q.shape[1], device=q.device)
+    parity[0] = -1.0
+    return (q + parity * q_mirrored) / 2

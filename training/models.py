@@ -20,6 +20,7 @@ class ModelConfig:
     channels: int = 1  # image channels
     size: int = 28  # image height = width; the conv net needs a multiple of 4
     width: int = 64  # conv: channels of the last hidden layer; mlp: a quarter of the widest layer
+    d_width: int = 0  # the same for D, where it differs from G's (0: width)
     num_classes: int = 0  # classes of the data: the size of the label input and of the class heads
     conditional: bool = False  # G takes `label` (cGAN, ACGAN)
     n_cat: int = 0  # InfoGAN categorical code values (0: none)
@@ -174,7 +175,7 @@ class Discriminator(nn.Module):
         self.cfg = cfg
         pixels = cfg.channels * cfg.size * cfg.size
         if cfg.arch == "mlp":
-            w = 4 * cfg.width
+            w = 4 * (cfg.d_width or cfg.width)
             self.trunk = nn.Sequential(
                 nn.Flatten(),
                 nn.Linear(pixels, 2 * w),
@@ -191,7 +192,7 @@ class Discriminator(nn.Module):
                 "layer": lambda c: nn.GroupNorm(1, c),
                 "none": lambda c: nn.Identity(),
             }
-            c, s = cfg.width, cfg.size // 2
+            c, s = cfg.d_width or cfg.width, cfg.size // 2
             layers: list[nn.Module] = [nn.Conv2d(cfg.channels, c, 4, 2, 1), nn.LeakyReLU(0.2)]
             for i in range(1, cfg.d_layers):
                 k = 4 if i == 1 else 3  # 3×3, stride 2, padding 1 halves 7 to 4 (rounding up)

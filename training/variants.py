@@ -19,6 +19,7 @@ class Variant:
     codes: tuple[int, int] | None = None  # InfoGAN (categorical values, continuous codes)
     latent_dim: int = 100
     width: int = 64
+    d_width: int = 0  # D's width where it differs from G's (0: width); D is not exported, so it costs no ONNX size
     d_fc: int = 0  # a hidden fully connected layer atop D's convolutions (the InfoGAN paper's 1024)
     d_layers: int = 2  # D's strided convolutions (conv only)
     g_fc: int = 0  # a hidden fully connected layer at G's input (the paper's 1024; narrower keeps ONNX small)
@@ -36,6 +37,11 @@ class Variant:
     cont_weight: float = 0.1  # InfoGAN: the continuous codes' term relative to the categorical code's
     q_restyle: bool = False  # InfoGAN: Q reads the categorical code from restyled fakes (see augment.py)
     q_std: bool = False  # InfoGAN: Q predicts each continuous code's σ too (the paper's factored Gaussian)
+    # InfoGAN: Q's reading of c1 is the part of its output that changes sign when the image is mirrored left to
+    # right, the other codes' the part that does not; so c1 can only live in a feature a mirror negates (slant),
+    # the others in features a mirror keeps (width, size, thickness, and how far a digit leans, as digits lean one
+    # way). No attribute is named or measured.
+    q_mirror: bool = False
     # InfoGAN: continuous code k (from 0) is held at 0 until epoch k × this, so each code that joins must find a
     # factor the ones before it leave unexplained, instead of sharing a rotation of the plane with them
     code_stagger_epochs: float = 0.0
@@ -60,12 +66,12 @@ class Variant:
             problems.append("a conditional variant needs d_head 'projection' or 'aux'")
         if self.labels_per_class is not None and self.d_head != "sgan":
             problems.append("labels_per_class applies to d_head 'sgan' only")
-        if (self.q_restyle or self.q_std or self.code_stagger_epochs) and not self.codes:
-            problems.append("q_restyle, q_std and code_stagger_epochs need InfoGAN codes")
-        if self.arch == "mlp" and (
-            self.virtual_bn or self.minibatch_features or self.codes or self.d_fc or self.g_fc or self.d_layers != 2
-        ):
-            problems.append("virtual_bn, minibatch_features, codes, d_fc, g_fc and d_layers need arch 'conv'")
+        if (self.q_restyle or self.q_std or self.q_mirror or self.code_stagger_epochs) and not self.codes:
+            problems.append("q_restyle, q_std, q_mirror and code_stagger_epochs need InfoGAN codes")
+        if self.q_mirror and self.q_std:
+            problems.append("q_mirror symmetrises Q's means only: it needs q_std False")
+        if self.arch == "mlp" and (self.virtual_bn or self.codes or self.d_fc or self.g_fc or self.d_layers != 2):
+            problems.append("virtual_bn, codes, d_fc, g_fc and d_layers need arch 'conv'")
         if self.g_fc and self.virtual_bn:
             problems.append("g_fc's batch norm would use batch statistics; virtual_bn needs g_fc 0")
         if self.real_target != 1.0 and self.loss == "wasserstein":
@@ -81,6 +87,7 @@ class Variant:
             channels=channels,
             size=size,
             width=self.width,
+            d_width=self.d_width,
             num_classes=num_classes,
             conditional=self.conditional,
             n_cat=n_cat,
@@ -134,7 +141,9 @@ VARIANTS: dict[str, Variant] = {
         # width 0.14. The MSE term does not prefer any rotation of the code plane, so the weight moves the split. Probes
         # (4,000 samples): weight 2 with both rates falling to 0 over epochs 10-12, slant -0.76, width +0.70
         # (validation FID 12.3); weight 1.5 with c2 held at 0 until epoch 2 (code_stagger_epochs), c1 took size
-        # (+0.34) and c2 slant (+0.72).
+        # (+0.34) and c2 slant (+0.72); weight 2 with q_mirror and the rates falling over epochs 5-6, c1 slant -0.80
+        # and c2 thickness +0.68 (width +0.35); with a third code, the even codes took slant too (how far a digit
+        # leans does not change in a mirror).
         Variant(
             "infogan", codes=(10, 2), latent_dim=62, lr_g=1e-3, d_fc=1024, g_fc=256, q_restyle=True, cont_weight=1.0
         ),
@@ -146,7 +155,7 @@ VARIANTS: dict[str, Variant] = {
         # equal, gave 381 after 1,500 steps. A third convolution: 570 at 1,500 steps and 420 at 3,000 (two: 628 and
         # 555); a wider critic (128 channels, two convolutions) did not help (647 at 1,500). wgan-gp's later recipe (one
         # critic step, G's FC layer) with clipping: validation FID 1,435 after 860 G steps, 1,603 with Adam and D at
-        # 4x G's rate (wgan-gp: 609).
+        # 4x G's rate (wgan-gp: 609). Clipping at 0.05 in place of 0.01: 586 after 1,720 G steps, on the 0.01 curve.
         Variant(
             "wgan",
             loss="wasserstein",

@@ -1,8 +1,9 @@
-"""Restyling changes how a digit is drawn, not which digit it is, and lets gradients through."""
+"""Restyling changes how a digit is drawn, not which digit it is, and lets gradients through; the mirror reading
+splits Q's codes by parity."""
 
 import torch
 
-from training.augment import restyle
+from training.augment import mirror_parity, restyle
 from training.data import load_split, to_tensor
 from training.evaluate import classify, load_classifier
 
@@ -29,3 +30,15 @@ def test_restyle_is_seeded_differentiable_and_keeps_an_empty_background():
     assert torch.equal(a, restyle(x))
     (grad,) = torch.autograd.grad(a.sum(), x)
     assert grad.abs().sum() > 0
+
+
+def test_the_mirror_reading_of_the_first_code_is_odd_and_of_the_others_even():
+    torch.manual_seed(0)
+    q = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 3))  # any reading at all, chiral included
+    x = torch.rand(5, 1, 28, 28)
+    read, mirrored = mirror_parity(q, x), mirror_parity(q, x.flip(-1))
+    assert torch.allclose(mirrored[:, 0], -read[:, 0], atol=1e-6)
+    assert torch.allclose(mirrored[:, 1:], read[:, 1:], atol=1e-6)
+    assert not torch.allclose(q(x.flip(-1)), q(x), atol=1e-3)  # the plain reading has no parity
+    symmetric = x + x.flip(-1)  # an image its mirror leaves alone: nothing in it can carry the first code
+    assert torch.allclose(mirror_parity(q, symmetric)[:, 0], torch.zeros(5), atol=1e-6)

@@ -133,10 +133,11 @@ def test_validate_names_what_to_change():
         VARIANTS["dcgan"].with_overrides({"lr": 1.0})
     with pytest.raises(ValueError, match="needs conditional=True"):
         replace(VARIANTS["dcgan"], d_head="aux").validate()
-    with pytest.raises(ValueError, match="q_restyle, q_std and code_stagger_epochs need InfoGAN codes"):
-        replace(VARIANTS["dcgan"], q_restyle=True).validate()
-    with pytest.raises(ValueError, match="q_restyle, q_std and code_stagger_epochs need InfoGAN codes"):
-        replace(VARIANTS["dcgan"], q_std=True).validate()
+    for switch in ("q_restyle", "q_std", "q_mirror"):
+        with pytest.raises(ValueError, match="q_restyle, q_std, q_mirror and code_stagger_epochs need InfoGAN codes"):
+            replace(VARIANTS["dcgan"], **{switch: True}).validate()
+    with pytest.raises(ValueError, match="q_mirror symmetrises Q's means only"):
+        replace(VARIANTS["infogan"], q_mirror=True, q_std=True).validate()
     with pytest.raises(ValueError, match="d_layers need arch 'conv'"):
         replace(VARIANTS["vanilla"], d_layers=3).validate()
 
