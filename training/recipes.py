@@ -65,7 +65,7 @@ DECAY_EPOCHS = {  # by model: where the validation FID stalled at a constant rat
     "fashion-dcgan": 4,
     "fashion-vanilla": 15,  # it was tried here and raised the validation FID; the recipe records what was run
 }
-VARIANT_OVERRIDES: dict[str, dict[str, Any]] = {  # by model: what a dataset needs that its variant's others do not
+VARIANT_OVERRIDES: dict[str, dict[str, Any]] = {  # by model: settings that differ from its variant's
     "mnist-cgan": {"d_fc": 0, "g_fc": 0, "lr_g": 2e-4},  # the declaration before FC_TTUR: it reaches every bar
     # Its samples crowd together in the classifier's features (recall 0.11 at precision 0.90). Probes of 12 epochs
     # (5,000 samples against validation): FID 276 and recall 0.08 as declared; 241 and 0.13 with minibatch

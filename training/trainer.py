@@ -380,9 +380,8 @@ class Trainer:
         if not self.checkpoint_path.exists():
             return False
         state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
-        stored = asdict(Variant(state["variant"]["name"])) | state["variant"]  # fields added since: defaults
-        if any(stored[k] != v for k, v in asdict(self.variant).items()):  # fields removed since mean nothing now
-            raise ValueError(f"{self.checkpoint_path} was trained with another variant configuration")
+        if changes := self.variant.changes_from(state["variant"]):
+            raise ValueError(f"{self.checkpoint_path} was trained with another variant configuration: {changes}")
         self.G.load_state_dict(state["generator"])
         self.G_ema.load_state_dict(state["generator_ema"])
         self.D.load_state_dict(state["discriminator"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import json
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from .losses import LOSSES
@@ -78,6 +79,13 @@ class Variant:
             problems.append("label smoothing has no meaning for a Wasserstein critic")
         if problems:
             raise ValueError(f"variant {self.name}: " + "; ".join(problems))
+
+    def changes_from(self, record: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """{field: (recorded, declared)} where this declaration differs from a recorded one (a checkpoint's or a
+        manifest's): fields declared since the record take their defaults, fields removed since mean nothing now,
+        and a JSON list equals the tuple it was written from."""
+        recorded = asdict(Variant(record["name"])) | record
+        return {k: (recorded[k], v) for k, v in asdict(self).items() if json.dumps(recorded[k]) != json.dumps(v)}
 
     def model_config(self, num_classes: int, channels: int = 1, size: int = 28) -> ModelConfig:
         n_cat, n_cont = self.codes or (0, 0)
