@@ -1,5 +1,5 @@
-"""What InfoGAN's Q head reads its codes from: restyled digits for the categorical code, mirrored ones for the
-continuous codes' parity.
+"""What InfoGAN's Q head reads its codes from: restyled digits for the categorical code, mirrored or transposed
+ones for the continuous codes' parity.
 
 Random restyling of digit images: slant, size, position and stroke width change, identity stays.
 
@@ -39,14 +39,28 @@ def restyle(x: torch.Tensor) -> torch.Tensor:
     return torch.where(pick < 0.25, thicker, torch.where(pick < 0.5, thinner, y))
 
 
-def mirror_parity(read: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Q's continuous codes read from `x` and from its left-right mirror: the first code by the part of the reading
-    a mirror negates, the others by the part it keeps.
+SYMMETRIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "mirror": lambda x: x.flip(-1),  # left to right: slant changes sign; width, size and thickness stay
+    "transpose": lambda x: x.transpose(-2, -1),  # rows for columns: width and height swap, rotations turn back
+}
+PARITIES = tuple(f"{name}-{kind}" for name in SYMMETRIES for kind in ("odd", "even"))
 
-    Slant flips sign in a mirror while width, size and thickness stay, and this reading cannot see otherwise; Q
-    cannot learn to tell mirrored digits apart and undo it, so G must put the first code where a mirror negates.
+
+def parity_reading(
+    read: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, q: torch.Tensor, parity: tuple[str, ...]
+) -> torch.Tensor:
+    """Q's continuous codes, each read by the part of Q's output that its entry of `parity` names.
+
+    `q` is `read(x)`. For "mirror-odd", code k is (q_k(x) - q_k(mirror x)) / 2, a reading a mirror negates
+    whatever Q has learnt, so G can only carry the code in a feature a mirror negates; "-even" keeps the part a
+    mirror keeps; "" reads q_k as it is. Q cannot learn to tell the transformed images apart and undo it. Each
+    symmetry costs one more pass of `read`.
     """
-    q, q_mirrored = read(x), read(x.flip(-1))
-    parity = torch.ones(q.shape[1], device=q.device)
-    parity[0] = -1.0
-    return (q + parity * q_mirrored) / 2
+    seen = {
+        name: read(transform(x)) for name, transform in SYMMETRIES.items() if any(p.startswith(name) for p in parity)
+    }
+    codes = []
+    for k, entry in enumerate(parity):
+        name, _, kind = entry.partition("-")
+        codes.append((q[:, k] + (-1 if kind == "odd" else 1) * seen[name][:, k]) / 2 if entry else q[:, k])
+    return torch.stack(codes, 1)

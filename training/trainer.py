@@ -145,7 +145,9 @@ class Trainer:
             term = term + v.aux_weight * losses.class_loss(out["class_logits"], inputs["label"])
         if v.codes:
             q_cat = self.d_net(augment.restyle(fake))["q_cat"] if v.q_restyle else out["q_cat"]
-            q_cont = augment.mirror_parity(lambda x: self.d_net(x)["q_cont"], fake) if v.q_mirror else out["q_cont"]
+            q_cont = out["q_cont"]
+            if v.q_parity and self.iteration >= v.q_parity_epoch * self.batches_per_epoch():
+                q_cont = augment.parity_reading(lambda x: self.d_net(x)["q_cont"], fake, q_cont, v.q_parity)
             term = term + v.info_weight * losses.info_loss(
                 q_cat, q_cont, inputs["c_cat"], inputs["c_cont"], v.cont_weight, out.get("q_log_std")
             )

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from .augment import PARITIES
 from .losses import LOSSES
 from .models import ModelConfig
 
@@ -38,11 +39,12 @@ class Variant:
     cont_weight: float = 0.1  # InfoGAN: the continuous codes' term relative to the categorical code's
     q_restyle: bool = False  # InfoGAN: Q reads the categorical code from restyled fakes (see augment.py)
     q_std: bool = False  # InfoGAN: Q predicts each continuous code's σ too (the paper's factored Gaussian)
-    # InfoGAN: Q's reading of c1 is the part of its output that changes sign when the image is mirrored left to
-    # right, the other codes' the part that does not; so c1 can only live in a feature a mirror negates (slant),
-    # the others in features a mirror keeps (width, size, thickness, and how far a digit leans, as digits lean one
-    # way). No attribute is named or measured.
-    q_mirror: bool = False
+    # InfoGAN: per continuous code, the symmetry under which Q's reading of it must change sign ("mirror-odd") or
+    # stay ("mirror-even"), or "" (augment.parity_reading). A code read by its mirror-odd part can only live in a
+    # feature a left-right mirror negates (slant); by its transpose-odd part, in one that swapping rows for columns
+    # negates (width against height, or a rotation). No attribute is named or measured.
+    q_parity: tuple[str, ...] = ()
+    q_parity_epoch: float = 0.0  # Q reads the codes by parity from this epoch on, as they are before it
     # InfoGAN: continuous code k (from 0) is held at 0 until epoch k × this, so each code that joins must find a
     # factor the ones before it leave unexplained, instead of sharing a rotation of the plane with them
     code_stagger_epochs: float = 0.0
@@ -67,10 +69,16 @@ class Variant:
             problems.append("a conditional variant needs d_head 'projection' or 'aux'")
         if self.labels_per_class is not None and self.d_head != "sgan":
             problems.append("labels_per_class applies to d_head 'sgan' only")
-        if (self.q_restyle or self.q_std or self.q_mirror or self.code_stagger_epochs) and not self.codes:
-            problems.append("q_restyle, q_std, q_mirror and code_stagger_epochs need InfoGAN codes")
-        if self.q_mirror and self.q_std:
-            problems.append("q_mirror symmetrises Q's means only: it needs q_std False")
+        if (self.q_restyle or self.q_std or self.q_parity or self.code_stagger_epochs) and not self.codes:
+            problems.append("q_restyle, q_std, q_parity and code_stagger_epochs need InfoGAN codes")
+        if self.q_parity and self.q_std:
+            problems.append("q_parity symmetrises Q's means only: it needs q_std False")
+        if (
+            self.q_parity
+            and self.codes
+            and (len(self.q_parity) != self.codes[1] or not set(self.q_parity) <= {"", *PARITIES})
+        ):
+            problems.append(f"q_parity needs one entry per continuous code, each '' or one of {', '.join(PARITIES)}")
         if self.arch == "mlp" and (self.virtual_bn or self.codes or self.d_fc or self.g_fc or self.d_layers != 2):
             problems.append("virtual_bn, codes, d_fc, g_fc and d_layers need arch 'conv'")
         if self.g_fc and self.virtual_bn:
@@ -141,19 +149,25 @@ VARIANTS: dict[str, Variant] = {
         # steps, seeds 0 and 1: 23% and 19% with neither, 41% with d_fc, 74% and 68% with both. Without q_restyle
         # two codes each drew both 4s and 9s, one slanted and thin, one upright and thick (89.5% at 8 epochs), for
         # every seed, λ, code weight, noise size and batch size tried; with it, 99.3% after 2,000 steps (seed 0).
-        # The continuous codes' weight is 1, not the paper's 0.1 for a fixed-σ Q: at 0.1 they barely moved the digit
-        # (|r| ≤ 0.26 with slant and width after 8 epochs). Probes after 2 epochs (4,000 samples): weight 1, validation
-        # FID 41, one code r = −0.76 with slant; weight 3, FID 90 at 1.5 epochs; a learned σ (q_std) collapsed.
-        # Whole runs (9 epochs, 10,000 samples): weight 1, slant −0.84 and width −0.54; weight 2, slant −0.77 and
-        # width +0.71 (the width code also +0.46 with slant), test FID 21.8; weight 1.5 after 4 epochs, slant −0.83,
-        # width 0.14. The MSE term does not prefer any rotation of the code plane, so the weight moves the split. Probes
-        # (4,000 samples): weight 2 with both rates falling to 0 over epochs 10-12, slant -0.76, width +0.70
-        # (validation FID 12.3); weight 1.5 with c2 held at 0 until epoch 2 (code_stagger_epochs), c1 took size
-        # (+0.34) and c2 slant (+0.72); weight 2 with q_mirror and the rates falling over epochs 5-6, c1 slant -0.80
-        # and c2 thickness +0.68 (width +0.35); with a third code, the even codes took slant too (how far a digit
-        # leans does not change in a mirror).
+        # The continuous codes (issue #24; README has the runs): at the paper's weight 0.1 for a fixed-σ Q they barely
+        # moved the digit (|r| ≤ 0.26 with slant and width); at 1, slant −0.84 and width −0.54; at 2, slant −0.77 and
+        # width +0.71, the width code also +0.46 with slant, as Q's squared error is the same for any rotation of the
+        # code plane (a falling rate over epochs 10-12 kept it: −0.76 and +0.70). Read by parity from the start, c1
+        # took slant but c2 thickness (mirror-even) or nothing visible (transpose-odd, seeds 0 and 1). So the codes find
+        # slant and width freely at weight 2 for 10 epochs; then Q reads c1 by its mirror-odd part and c2 by its
+        # transpose-odd part while the rates fall to 0 over epochs 11-12: slant −0.82 and width +0.73, test FID 13.2
+        # (c2 by its mirror-even part: −0.80 and +0.73; so over epochs 11-14: −0.83 and +0.73, validation FID 13.0).
         Variant(
-            "infogan", codes=(10, 2), latent_dim=62, lr_g=1e-3, d_fc=1024, g_fc=256, q_restyle=True, cont_weight=1.0
+            "infogan",
+            codes=(10, 2),
+            latent_dim=62,
+            lr_g=1e-3,
+            d_fc=1024,
+            g_fc=256,
+            q_restyle=True,
+            cont_weight=2.0,
+            q_parity=("mirror-odd", "transpose-odd"),
+            q_parity_epoch=10.0,
         ),
         # WGAN: on a CPU, generator steps are what it lacks. FID after 1,500 of them (probes, seed 0): 837 at the
         # paper's lr 5e-5 and 5 critic steps per G step, 669 at lr 2e-4 (5e-4: 672); 2 critic steps: 628, in 40% of

@@ -1,9 +1,10 @@
-"""Restyling changes how a digit is drawn, not which digit it is, and lets gradients through; the mirror reading
-splits Q's codes by parity."""
+"""Restyling changes how a digit is drawn, not which digit it is, and lets gradients through; the parity reading
+splits Q's codes by how a mirror or a transpose changes them."""
 
+import pytest
 import torch
 
-from training.augment import mirror_parity, restyle
+from training.augment import SYMMETRIES, parity_reading, restyle
 from training.data import load_split, to_tensor
 from training.evaluate import classify, load_classifier
 
@@ -32,13 +33,21 @@ def test_restyle_is_seeded_differentiable_and_keeps_an_empty_background():
     assert grad.abs().sum() > 0
 
 
-def test_the_mirror_reading_of_the_first_code_is_odd_and_of_the_others_even():
+@pytest.mark.parametrize("name", SYMMETRIES)
+def test_each_code_is_read_by_the_parity_it_declares(name):
     torch.manual_seed(0)
     q = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 3))  # any reading at all, chiral included
+    flip = SYMMETRIES[name]
+    parity = (f"{name}-odd", f"{name}-even", "")
+
+    def reading(x):
+        return parity_reading(q, x, q(x), parity)
+
     x = torch.rand(5, 1, 28, 28)
-    read, mirrored = mirror_parity(q, x), mirror_parity(q, x.flip(-1))
-    assert torch.allclose(mirrored[:, 0], -read[:, 0], atol=1e-6)
-    assert torch.allclose(mirrored[:, 1:], read[:, 1:], atol=1e-6)
-    assert not torch.allclose(q(x.flip(-1)), q(x), atol=1e-3)  # the plain reading has no parity
-    symmetric = x + x.flip(-1)  # an image its mirror leaves alone: nothing in it can carry the first code
-    assert torch.allclose(mirror_parity(q, symmetric)[:, 0], torch.zeros(5), atol=1e-6)
+    read, flipped = reading(x), reading(flip(x))
+    assert torch.allclose(flipped[:, 0], -read[:, 0], atol=1e-6)
+    assert torch.allclose(flipped[:, 1], read[:, 1], atol=1e-6)
+    assert torch.equal(read[:, 2], q(x)[:, 2])
+    assert not torch.allclose(q(flip(x)), q(x), atol=1e-3)  # the plain reading has no parity
+    symmetric = x + flip(x)  # an image the symmetry leaves alone: nothing in it can carry an odd code
+    assert torch.allclose(reading(symmetric)[:, 0], torch.zeros(5), atol=1e-6)

@@ -84,6 +84,32 @@ def test_resume_continues_exactly(tmp_path, data_dir, decay_epochs):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_q_reads_the_codes_by_parity_from_its_epoch_on(tmp_path, data_dir):
+    """Before q_parity_epoch a run trains exactly as one without parity; from it on, the reading changes G."""
+
+    def weights(**overrides):
+        cfg = TrainConfig(
+            model="p",
+            variant="infogan",
+            limit=512,
+            max_steps=2,
+            epochs=2,
+            data_dir=str(data_dir),
+            val_samples=0,
+            runs_dir=str(tmp_path / str(len(list(tmp_path.iterdir())))),
+        )
+        t = Trainer(cfg, variant=VARIANTS["infogan"].with_overrides(overrides))
+        t.fit()
+        return list(t.G.state_dict().values())
+
+    plain = weights(q_parity=())
+    parity = ("mirror-odd", "transpose-odd")
+    for a, b in zip(plain, weights(q_parity=parity, q_parity_epoch=1.0), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    now = weights(q_parity=parity, q_parity_epoch=0.0)
+    assert any(not torch.equal(a, b) for a, b in zip(plain, now, strict=True))
+
+
 def test_learning_rates_fall_to_zero_over_the_last_decay_epochs(tmp_path, data_dir):
     cfg = TrainConfig(
         model="d", limit=512, epochs=4, decay_epochs=2, data_dir=str(data_dir), runs_dir=str(tmp_path), val_samples=0
@@ -133,11 +159,14 @@ def test_validate_names_what_to_change():
         VARIANTS["dcgan"].with_overrides({"lr": 1.0})
     with pytest.raises(ValueError, match="needs conditional=True"):
         replace(VARIANTS["dcgan"], d_head="aux").validate()
-    for switch in ("q_restyle", "q_std", "q_mirror"):
-        with pytest.raises(ValueError, match="q_restyle, q_std, q_mirror and code_stagger_epochs need InfoGAN codes"):
-            replace(VARIANTS["dcgan"], **{switch: True}).validate()
-    with pytest.raises(ValueError, match="q_mirror symmetrises Q's means only"):
-        replace(VARIANTS["infogan"], q_mirror=True, q_std=True).validate()
+    for switch, value in (("q_restyle", True), ("q_std", True), ("q_parity", ("mirror-odd",))):
+        with pytest.raises(ValueError, match="q_restyle, q_std, q_parity and code_stagger_epochs need InfoGAN codes"):
+            replace(VARIANTS["dcgan"], **{switch: value}).validate()
+    with pytest.raises(ValueError, match="q_parity symmetrises Q's means only"):
+        replace(VARIANTS["infogan"], q_parity=("mirror-odd", ""), q_std=True).validate()
+    for parity in (("mirror-odd",), ("mirror-odd", "rotate-odd")):
+        with pytest.raises(ValueError, match="q_parity needs one entry per continuous code"):
+            replace(VARIANTS["infogan"], q_parity=parity).validate()
     with pytest.raises(ValueError, match="d_layers need arch 'conv'"):
         replace(VARIANTS["vanilla"], d_layers=3).validate()
 
