@@ -132,7 +132,7 @@ class Trainer:
 
     def active_codes(self) -> torch.Tensor:
         """1 for each continuous code drawn by now, 0 for one still held at 0 (the variant's code_stagger_epochs)."""
-        epoch = self.iteration / self.batches_per_epoch()
+        epoch = self.epochs_done
         k = torch.arange(self.model_config.n_cont, device=self.device)
         return (k * self.variant.code_stagger_epochs <= epoch).float()
 
@@ -146,7 +146,7 @@ class Trainer:
         if v.codes:
             q_cat = self.d_net(augment.restyle(fake))["q_cat"] if v.q_restyle else out["q_cat"]
             q_cont = out["q_cont"]
-            if v.q_parity and self.iteration >= v.q_parity_epoch * self.batches_per_epoch():
+            if v.q_parity and self.epochs_done >= v.q_parity_epoch:
                 q_cont = augment.parity_reading(lambda x: self.d_net(x)["q_cont"], fake, q_cont, v.q_parity)
             term = term + v.info_weight * losses.info_loss(
                 q_cat, q_cont, inputs["c_cat"], inputs["c_cont"], v.cont_weight, out.get("q_log_std")
@@ -234,6 +234,11 @@ class Trainer:
 
     # --- the loop ---------------------------------------------------------------------------
 
+    @property
+    def epochs_done(self) -> float:
+        """Epochs trained so far, a fraction between checkpoints: what the schedules by epoch compare with."""
+        return self.iteration / self.batches_per_epoch()
+
     def batches_per_epoch(self) -> int:
         return len(self.images) // self.world // self.cfg.batch_size
 
@@ -312,7 +317,7 @@ class Trainer:
         if self.validator is None:
             return
         fid, images = self.validator(self.G_ema)
-        epoch = round(self.iteration / self.batches_per_epoch(), 3)
+        epoch = round(self.epochs_done, 3)
         self.validation.append({"epoch": epoch, "step": self.step, "fid": fid})
         board.scalars(self.step, {"fid": fid}, prefix="validation")
         board.images(self.step, images)
@@ -363,7 +368,7 @@ class Trainer:
             "averages": self.averages,
             "step": self.step,
             "iteration": self.iteration,
-            "epochs": self.iteration / self.batches_per_epoch(),
+            "epochs": self.epochs_done,
             "elapsed": elapsed,
             "world_size": self.world,
             "history": self.history,
