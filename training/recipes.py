@@ -40,7 +40,10 @@ EPOCHS = {  # by variant; others default to DEFAULT_EPOCHS. The validation FID p
     # 0.71 (the codes' weight at 1, 9 epochs: 20.9 and 0.66)
     "infogan": 12,
     "vanilla": 30,  # the MLP: cheap per step, slow to learn (validation FID 677 after 3 epochs)
-    "wgan": 60,  # 28,100 G steps; FID (5,000 samples) 376 at 10 epochs, 313 at 20, 283 at 30, 261 at 40, 238 at 60
+    # InfoGAN's nets with clipping (variants.py): validation FID 202, 86, 61, 47, 41, 37, 34, 30, 29, 28, 25.9, 26.1
+    # after epochs 1-12 (the convolutional critic before them: 238 at 60 epochs). The rates falling to zero over
+    # epochs 13-16 raised it (26.3, 27.4, 28.5, 30.5): validation keeps epoch 11; test FID 17.1, recall 0.85
+    "wgan": 16,
     "sgan": 5,  # dcgan's nets and rates with the K+1-class discriminator
     # one critic step per G step: 11,200 G steps (five critic steps gave 2,400 in 14 epochs, FID 348); validation FID
     # 609, 314, 193, 136, 111, 88, 77, 67, 60, 57, 53, 49, 45 after epochs 1-13 (test FID 42.8 at 10, 33.0 at 13)
@@ -66,6 +69,7 @@ DECAY_EPOCHS = {  # by model: where the validation FID stalled at a constant rat
     "fashion-dcgan": 4,
     "fashion-vanilla": 15,  # it was tried here and raised the validation FID; the recipe records what was run
     "mnist-infogan": 2,  # while Q reads the codes by parity
+    "mnist-wgan": 4,  # it was tried here and raised the validation FID; the recipe records what was run
 }
 VARIANT_OVERRIDES: dict[str, dict[str, Any]] = {  # by model: settings that differ from its variant's
     "mnist-cgan": {"d_fc": 0, "g_fc": 0, "lr_g": 2e-4},  # the declaration before FC_TTUR: it reaches every bar
@@ -74,8 +78,10 @@ VARIANT_OVERRIDES: dict[str, dict[str, Any]] = {  # by model: settings that diff
     # discrimination (32 kernels); 223 and 0.21 with D twice as wide as well (1024-512 units; D is not exported, so
     # its width costs no ONNX size). Test recall 0.11 -> 0.20 at the same FID (147 -> 148); recall stayed near 0.21
     # from epoch 12 to 38, so it is not a matter of length. The recorded wall time includes 25 min paused.
-    # Not taken: Mao 2019's mode-seeking term in G's loss on top (12-epoch probes): weight 1, FID 237 and recall
-    # 0.235; weight 10, 390 and 0.13 (D won).
+    # Not taken (12-epoch probes, on top unless said): Mao 2019's mode-seeking term in G's loss, weight 1: FID 237 and
+    # recall 0.235; weight 10: 390 and 0.13 (D won). Mescheder 2018's R1 penalty, γ 1: 200 and 0.13; γ 10: 367 and
+    # 0.05. PacGAN (Lin 2018), D judging packs of 2 in place of minibatch discrimination and the wider D: 405 and
+    # 0.03; packs of 4 on top: validation FID 603 at epoch 7 (D won).
     "fashion-vanilla": {"minibatch_features": 32, "d_width": 128},
 }
 DEFAULT_EPOCHS = 5

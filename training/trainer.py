@@ -62,12 +62,6 @@ def init_weights(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
-def make_optimizer(v: Variant, params: list[nn.Parameter], lr: float) -> torch.optim.Optimizer:
-    if v.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr, betas=v.betas)
-
-
 class Trainer:
     def __init__(self, cfg: TrainConfig, variant: Variant | None = None) -> None:
         self.cfg = cfg
@@ -94,8 +88,8 @@ class Trainer:
         if self.world > 1:
             torch.manual_seed(cfg.seed + 1000 * self.rank)  # same initial weights, different noise per rank
         v = self.variant
-        self.opt_g = make_optimizer(v, list(self.G.parameters()), v.lr_g)
-        self.opt_d = make_optimizer(v, list(self.D.parameters()), v.lr_d)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=v.lr_g, betas=v.betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=v.lr_d, betas=v.betas)
         self.labelled = (
             torch.from_numpy(labelled_subset(labels, v.labels_per_class, cfg.seed)).to(self.device)
             if v.labels_per_class

@@ -26,7 +26,6 @@ class Variant:
     d_layers: int = 2  # D's strided convolutions (conv only)
     g_fc: int = 0  # a hidden fully connected layer at G's input (the paper's 1024; narrower keeps ONNX small)
     mlp_g_norm: bool = False  # batch norm between the MLP generator's layers
-    optimizer: Literal["adam", "rmsprop"] = "adam"
     lr_g: float = 2e-4  # Radford 2015
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
@@ -169,29 +168,16 @@ VARIANTS: dict[str, Variant] = {
             q_parity=("mirror-odd", "transpose-odd"),
             q_parity_epoch=10.0,
         ),
-        # WGAN: on a CPU, generator steps are what it lacks. FID after 1,500 of them (probes, seed 0): 837 at the
-        # paper's lr 5e-5 and 5 critic steps per G step, 669 at lr 2e-4 (5e-4: 672); 2 critic steps: 628, in 40% of
-        # the time. Without a norm, clipped layers shrink the signal (FID 1,030 against 837).
-        # Then the critic was the limit. With two convolutions FID flattened near 400 whatever the schedule (439 at 36
-        # epochs; 395 at 56 after a two-time-scale phase), and a gradient penalty in place of clipping, all else
-        # equal, gave 381 after 1,500 steps. A third convolution: 570 at 1,500 steps and 420 at 3,000 (two: 628 and
-        # 555); a wider critic (128 channels, two convolutions) did not help (647 at 1,500). wgan-gp's later recipe (one
-        # critic step, G's FC layer) with clipping: validation FID 1,435 after 860 G steps, 1,603 with Adam and D at
-        # 4x G's rate (wgan-gp: 609). Clipping at 0.05 in place of 0.01: 586 after 1,720 G steps, on the 0.01 curve.
-        Variant(
-            "wgan",
-            loss="wasserstein",
-            optimizer="rmsprop",
-            lr_g=2e-4,
-            lr_d=2e-4,
-            n_critic=2,
-            clip=0.01,
-            d_norm="layer",  # per image, so a critic value does not depend on the batch (batch norm: 669 vs 673)
-            d_layers=3,
-        ),
+        # WGAN: weight clipping on InfoGAN's nets (D's FC layer of 1024 with batch norm, G's of 256) with Adam at one
+        # shared rate and one critic step, as in Lucic et al. 2018's study (compare_gan): validation FID 202 and 86
+        # after epochs 1 and 2 (at 1e-4: 441, 177, 113, 83 after epochs 1-4; clipping at 0.1: 751 after epoch 1).
+        # The paper's RMSprop with a critic of convolutions only (2 critic steps per G step, layer norm, 3
+        # convolutions) flattened near FID 240 after 60 epochs, and no change probed on it did better: lr 5e-5 or
+        # 5e-4, 5 critic steps, no norm, batch norm, clipping at 0.05, a wider critic, G's FC layer at 1e-3.
+        Variant("wgan", loss="wasserstein", clip=0.01, d_fc=1024, g_fc=256),
         # WGAN-GP: five critic steps per G step left 2,400 G steps in 14 epochs (test FID 348). One critic step at
         # four times G's rate (two time scales, Heusel 2017) gives five times the G steps; G gets InfoGAN's FC layer
-        # and the critic wgan's third convolution.
+        # and the critic a third convolution.
         Variant(
             "wgan-gp",
             loss="wasserstein",
