@@ -173,7 +173,8 @@ VARIANTS: dict[str, Variant] = {
         # after epochs 1 and 2 (at 1e-4: 441, 177, 113, 83 after epochs 1-4; clipping at 0.1: 751 after epoch 1).
         # The paper's RMSprop with a critic of convolutions only (2 critic steps per G step, layer norm, 3
         # convolutions) flattened near FID 240 after 60 epochs, and no change probed on it did better: lr 5e-5 or
-        # 5e-4, 5 critic steps, no norm, batch norm, clipping at 0.05, a wider critic, G's FC layer at 1e-3.
+        # 5e-4, 5 critic steps, no norm, batch norm, clipping at 0.05, a wider critic, G's FC layer at 1e-3, Adam with
+        # D at 4x G's rate. Which of the new recipe's changes matters most was not isolated.
         Variant("wgan", loss="wasserstein", clip=0.01, d_fc=1024, g_fc=256),
         # WGAN-GP: five critic steps per G step left 2,400 G steps in 14 epochs (test FID 348). One critic step at
         # four times G's rate (two time scales, Heusel 2017) gives five times the G steps; G gets InfoGAN's FC layer
