@@ -56,11 +56,11 @@ def parity_reading(
     mirror keeps; "" reads q_k as it is. Q cannot learn to tell the transformed images apart and undo it. Each
     symmetry costs one more pass of `read`.
     """
-    seen = {
-        name: read(transform(x)) for name, transform in SYMMETRIES.items() if any(p.startswith(name) for p in parity)
-    }
-    codes = []
-    for k, entry in enumerate(parity):
-        name, _, kind = entry.partition("-")
-        codes.append((q[:, k] + (-1 if kind == "odd" else 1) * seen[name][:, k]) / 2 if entry else q[:, k])
+    entries = [entry.partition("-") for entry in parity]  # (symmetry, "-", "odd" or "even"), or ("", "", "")
+    named = {name for name, _, _ in entries}
+    seen = {name: read(transform(x)) for name, transform in SYMMETRIES.items() if name in named}
+    codes = [
+        (q[:, k] + (-1 if kind == "odd" else 1) * seen[name][:, k]) / 2 if name else q[:, k]
+        for k, (name, _, kind) in enumerate(entries)
+    ]
     return torch.stack(codes, 1)
