@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("truncation", help=purpose, description=purpose, parents=[common])
     p.add_argument("models", nargs="+", help="e.g. mnist-dcgan fashion-dcgan")
     p.add_argument("--samples", type=int, default=10_000)
+    purpose = "FID, precision and recall of real images with one flaw (noise, blur): what the scale means"
+    p = sub.add_parser("calibrate", help=purpose, description=purpose, parents=[common])
+    p.add_argument("datasets", nargs="*", help="mnist, fashion-mnist (default: both)")
 
     args = parser.parse_args(argv)
     try:
@@ -139,6 +142,17 @@ def run(args: argparse.Namespace) -> int:
         for name in args.models:
             figures = truncation_figures(Path(args.data_dir), models_dir / name, n=args.samples)
             print(f"{name}: {figures['psi']}")
+        return 0
+    if args.command == "calibrate":
+        from .calibration import write_figures
+
+        datasets = args.datasets or ["mnist", "fashion-mnist"]
+        figures = write_figures(Path(args.data_dir), datasets)
+        evaluate.write_models_doc(models_dir, Path("docs/MODELS.md"))
+        for dataset in datasets:
+            print(
+                f"{dataset}: " + ", ".join(f"{r['flaw']} {r['level']:g}: {r['fid']}" for r in figures[dataset]["rows"])
+            )
         return 0
     if args.command == "classifier":
         for dataset in args.datasets:

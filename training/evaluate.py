@@ -309,9 +309,10 @@ def is_generator(manifest: dict) -> bool:
 
 
 def write_models_doc(models_dir: Path, path: Path) -> None:
-    """One table of every exported generator's figures, the encoders' and truncation's, then each model's samples
-    and loss curves; then the translation and text-to-image models (docs_pipelines)."""
-    from .encoder import encoder_section  # both import this module
+    """One table of every exported generator's figures, the encoders', truncation's and the flawed real images',
+    then each model's samples and loss curves; then the translation and text-to-image models (docs_pipelines)."""
+    from .calibration import calibration_section  # these import this module
+    from .encoder import encoder_section
     from .truncation import truncation_section
 
     everything = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/manifest.json"))]
@@ -378,7 +379,7 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
                 continue
             shown = f"{100 * value:.2f}%" if bar.metric in PERCENT else f"{value:.2f}"
             lines.append(f"| {name} | {bar.metric} | {bar} | {shown} | {'yes' if bar.met(value) else 'no'} |")
-    lines += ["", *encoder_section(manifests, rel), *truncation_section(manifests, rel)]
+    lines += ["", *encoder_section(manifests, rel), *truncation_section(manifests, rel), *calibration_section()]
     for m in manifests:
         lines += [
             "",

@@ -5,7 +5,10 @@ import sys
 
 from .conftest import REPO
 
-COMMANDS = ["train", "all", "export", "classifier", "evaluate", "export-triton", "studies", "cyclegan", "stackgan"]
+COMMANDS = [
+    *("train", "all", "export", "classifier", "evaluate", "export-triton", "studies", "cyclegan", "stackgan"),
+    *("encoder", "truncation", "calibrate"),
+]
 
 
 def training(*args: str, code: str = "") -> subprocess.CompletedProcess:
