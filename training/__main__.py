@@ -145,8 +145,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "calibrate":
         from .calibration import write_figures
+        from .data import DATASETS
 
-        datasets = args.datasets or ["mnist", "fashion-mnist"]
+        datasets = args.datasets or list(DATASETS)
         figures = write_figures(Path(args.data_dir), datasets)
         evaluate.write_models_doc(models_dir, Path("docs/MODELS.md"))
         for dataset in datasets:

@@ -97,3 +97,11 @@ def test_readme_quotes_the_noise_row():
     ):
         (row,) = [r for r in figures[dataset]["rows"] if (r["flaw"], r["level"]) == ("noise", 0.1)]
         assert (int(fid), recall) == (round(row["fid"]), f"{row['recall']:.2f}")
+
+
+def test_an_unknown_dataset_is_a_clear_error():
+    from .test_cli import training
+
+    result = training("calibrate", "cifar")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: unknown dataset(s) ['cifar']; choose from mnist, fashion-mnist"
