@@ -74,9 +74,10 @@ BELOW_BAR: dict[str, str] = {
     "fashion-vanilla:recall": "0.20 (FID 148, precision 0.88; 0.11 before minibatch discrimination and a wider D):"
     " the MLP's items crowd together in the classifier's features, and stayed near 0.21 from epoch 12 to 38; a"
     " mode-seeking term, an R1 penalty, a gradient penalty, spectral norm, PacGAN's packs, feature matching, other"
-    " rates, D steps and widths each left it under 0.28 (recipes.py). On this scale real images with faint noise"
-    " sit at FID 137 and recall 0.28, and none with a flaw over FID 73 keeps 0.6 (docs/MODELS.md); the MLP would"
-    " need under half its FID bar, or flaws that cost recall less than noise does (mnist-vanilla's: 69 and 0.71)",
+    " rates, D steps, widths and minibatch kernels each left it under 0.3 (recipes.py). On this scale real images"
+    " with faint noise sit at FID 137 and recall 0.28, and none with a flaw over FID 73 keeps 0.6 (docs/MODELS.md);"
+    " the MLP would need under half its FID bar, or flaws that cost recall less than noise does (mnist-vanilla's:"
+    " 69 and 0.71)",
 }
 
 
