@@ -6,8 +6,18 @@ import sys
 from .conftest import REPO
 
 COMMANDS = [
-    *("train", "all", "export", "classifier", "evaluate", "export-triton", "studies", "cyclegan", "stackgan"),
-    *("encoder", "truncation", "calibrate"),
+    "train",
+    "all",
+    "export",
+    "classifier",
+    "evaluate",
+    "export-triton",
+    "studies",
+    "cyclegan",
+    "stackgan",
+    "encoder",
+    "truncation",
+    "calibrate",
 ]
 
 
