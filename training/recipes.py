@@ -88,9 +88,10 @@ VARIANT_OVERRIDES: dict[str, dict[str, Any]] = {  # by model: settings that diff
     # too: 306 and 0.27. Two D steps per G step, wider D: 314 and 0.27. No batch norm in G: validation FID 1,440 at
     # epoch 2 (D won). Batches of 256: validation FID 436 at epoch 7 (292 at 64). 100 minibatch kernels with the wider
     # D: 224 and 0.29, the best recall at the committed recipe's FID (the next lead; a 40-epoch run of it, stopped
-    # for time at epoch 18: validation FID 191, the committed recipe's 194, and recall 0.27). Smoothing D lowers
-    # recall, a stronger D raises it a little and costs FID: none reaches 0.3. Real images with faint noise sit at FID
-    # 137 and recall 0.28 on this scale, and none with a flaw over FID 73 keeps 0.6 (docs/MODELS.md, calibration.py).
+    # for time in epoch 38: best validation FID 158.6 at epoch 32, where the committed recipe reached 149.9 at 38,
+    # with recall 0.28, so more recall at a worse FID). Smoothing D lowers recall, a stronger D raises it a little
+    # and costs FID: none reaches 0.3. Real images with faint noise sit at FID 137 and recall 0.28 on this scale, and
+    # none with a flaw over FID 73 keeps 0.6 (docs/MODELS.md, calibration.py).
     "fashion-vanilla": {"minibatch_features": 32, "d_width": 128},
 }
 DEFAULT_EPOCHS = 5
