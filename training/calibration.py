@@ -128,6 +128,7 @@ def recall_threshold(rows: list[dict]) -> str:
     """Where real images lose recall RECALL: the highest FID that keeps it and the lowest that does not."""
     keep = [r["fid"] for r in rows if r["recall"] >= RECALL]
     lose = [r["fid"] for r in rows if r["recall"] < RECALL]
-    kept = f"every flawed set with recall ≥ {RECALL:g} has FID ≤ {max(keep):.1f}" if keep else ""
+    if not keep:
+        return f"no set keeps recall {RECALL:g}"
     lost = f"every set under it FID ≥ {min(lose):.1f}" if lose else "no set falls under it"
-    return f"{kept}, {lost}" if kept else f"no set keeps recall {RECALL:g}"
+    return f"every flawed set with recall ≥ {RECALL:g} has FID ≤ {max(keep):.1f}, {lost}"
