@@ -168,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
                 variant=r.variant,
                 epochs=args.epochs or r.epochs,
                 decay_epochs=r.decay_epochs,
+                ema_decay=r.ema_decay,
                 batch_size=args.batch_size,
                 seed=args.seed,
                 data_dir=args.data_dir,
