@@ -23,7 +23,9 @@ class Recipe:
     epochs: int
     decay_epochs: int = 0  # the learning rates fall linearly to zero over the last this many epochs
     overrides: dict[str, Any] = field(default_factory=dict)  # this model's changes to its variant's declaration
-    ema_decay: float = 0.999  # the exported generator averages the trained one's weights over about 1/(1-this) steps
+    # the exported generator averages the trained one's weights over about 1/(1-this) steps, once the trainer's
+    # warm-up (decay (1+step)/(10+step) until it reaches this) has passed
+    ema_decay: float = 0.999
 
     def declared_variant(self) -> Variant:
         return VARIANTS[self.variant].with_overrides(self.overrides)
@@ -94,9 +96,9 @@ VARIANT_OVERRIDES: dict[str, dict[str, Any]] = {  # by model: settings that diff
 }
 EMA_DECAY = {  # by model, where G oscillates: a longer average of its weights
     # The MLP's G, measured alone at epoch 12, draws a narrow set (FID 511, recall 0.03; its average 223 and 0.21).
-    # Averages over 1,000, 3,000 and 10,000 steps in one 16-epoch probe: FID 203, 181 and 192, recall 0.22, 0.23 and
-    # 0.20. The same run as the 1,000-step average (training is deterministic, only the average differs): validation
-    # FID 158.6 at its best epoch, 32, against 132.0 at 34
+    # Bias-corrected averages over 1,000, 3,000 and 10,000 steps in one 16-epoch probe: FID 203, 181 and 192,
+    # recall 0.22, 0.23 and 0.20. The same run as the 1,000-step average (training is deterministic, only the
+    # average differs): validation FID 158.6 at its best epoch, 32, against 132.0 at 34
     "fashion-vanilla": 1 - 1 / 3000,
 }
 DEFAULT_EPOCHS = 5
