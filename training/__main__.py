@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from . import importer
+
 TRAIN_EXTRA = "pip install -e '.[train]'"
 
 
@@ -72,8 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     purpose = "FID, precision and recall of real images with one flaw (noise, blur): what the scale means"
     p = sub.add_parser("calibrate", help=purpose, description=purpose, parents=[common])
     p.add_argument("datasets", nargs="*", help="mnist, fashion-mnist (default: both)")
+    purpose = "serve a generator trained elsewhere: check an ONNX graph (or a PyTorch module), write its model folder"
+    p = sub.add_parser("import", help=purpose, description=purpose, parents=[common])
+    importer.add_arguments(p)
 
     args = parser.parse_args(argv)
+    if args.command == "import":  # needs no torch: the service's packages plus onnx (docs/IMPORT.md)
+        return importer.run(args)
     try:
         import torch
     except ModuleNotFoundError:  # the serve-only install (`pip install .`) has no torch, on purpose

@@ -18,6 +18,7 @@ COMMANDS = [
     "encoder",
     "truncation",
     "calibrate",
+    "import",
 ]
 
 
