@@ -36,8 +36,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     # Seconds an idle keep-alive connection stays open. Above the idle timeout of the proxies and client pools in
     # front (60 s on the common load balancers), so it is always the client that closes one: a server closing it
-    # first races a client that is reusing it, and that request is lost with no answer (docs/OPERATIONS.md).
-    keepalive_s: int = Field(default=75, ge=1, le=3600)
+    # first races a client that is reusing it, and that request is lost with no answer (docs/OPERATIONS.md). Up to a
+    # day, so it can outlast Envoy's 1 h idle timeout as that advice says.
+    keepalive_s: int = Field(default=75, ge=1, le=86_400)
     max_batch: int = Field(default=64, ge=1, le=1024)  # images per ORT run; larger requests are chunked
     # off: requests are never merged, each ORT run holds one request's rows (up to max_batch): the benchmark's baseline
     batching: Literal["on", "off"] = "on"

@@ -45,6 +45,18 @@ def test_bad_values_fail_naming_the_field(monkeypatch, var, value):
     assert var.removeprefix("GAN_").lower() in str(err.value)
 
 
+def test_keepalive_can_outlast_the_proxies_operations_names(monkeypatch):
+    """docs/OPERATIONS.md: raise GAN_KEEPALIVE_S above Envoy's 1 h idle timeout (3900 s its example); a day at most."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "OPERATIONS.md").read_text()
+    assert "Envoy's `idle_timeout` (1 h" in text and "for example to 3900" in text and "1 to 86,400 s" in text
+    for value in ("3900", "86400"):
+        monkeypatch.setenv("GAN_KEEPALIVE_S", value)
+        assert Settings(_env_file=None).keepalive_s == int(value)
+    monkeypatch.setenv("GAN_KEEPALIVE_S", "86401")
+    with pytest.raises(ValidationError, match="keepalive_s"):
+        Settings(_env_file=None)
+
+
 def test_get_settings_is_cached():
     get_settings.cache_clear()
     try:
