@@ -58,12 +58,14 @@ def decode_b64(data: str, field: str) -> bytes:
 
 
 def pixels(model: LoadedModel, data: bytes, field: str) -> np.ndarray:
-    """A PNG or JPEG as the model reads it: float32 [C, H, W] in [-1, 1] (service/uploads.py's conversion)."""
+    """A PNG or JPEG as the model reads it: float32 [C, H, W] in [-1, 1] (service/uploads.py's conversion: grey
+    for a 1-channel model, colour on white for a 3-channel one)."""
     img = model.manifest.image
-    if img.channels != 1:
-        raise InputError(field, f"model {model.name!r} makes {img.channels}-channel images; images are read as grey")
-    grey = uploads.read_image(data, img.height, img.width, field)
-    return (grey.astype(np.float32) / np.float32(127.5) - np.float32(1.0))[None]
+    if img.channels == 3:
+        chw = uploads.read_rgb(data, img.height, img.width, field).transpose(2, 0, 1)
+    else:
+        chw = uploads.read_image(data, img.height, img.width, field)[None]
+    return chw.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
 
 
 async def encode(model: LoadedModel, image: np.ndarray, label: int | None, field: str) -> Encoded:

@@ -9,6 +9,9 @@ Three steps, each its own function (docs/API.md, "POST /translate"):
 3. `fit`: the datasets' polarity (light strokes on a dark ground: an image whose border is mostly light, as a
    scan or a drawing-app export is, gets inverted), then the model's size (a non-square image is first padded to
    a square with its ground, so a digit keeps its shape). An image of the model's size keeps its pixels.
+A 3-channel model reads colour instead (`read_rgb`), as training/folders.py decodes a colour image folder: alpha
+composited on white (so an emoji's transparent ground is white, not refused), scaled to fit the model's size
+with its aspect kept (Lanczos), centred on white; no polarity. An image of the model's size keeps its pixels.
 Every refusal is an InputError (422) naming the field and what was wrong: format, size or channels.
 `form_fields` reads the parts of a multipart/form-data upload (`POST /encode`).
 """
@@ -20,12 +23,13 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from service.errors import InputError
 
 ACCEPTED = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 REFUSED = {b"GIF8": "GIF", b"BM": "BMP", b"RIFF": "RIFF (WebP?)", b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}
+WHITE = (255, 255, 255, 255)  # what a colour model reads under transparent pixels, and around a non-square image
 MIN_SIDE, MAX_SIDE = 8, 4096  # pixels: smaller holds no digit; larger is no sketch or scan of one
 MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA"}  # 8-bit grey or colour, with or without alpha
 MODE_PROBLEMS = {
@@ -46,8 +50,9 @@ def _format(data: bytes, field: str) -> str:
     raise InputError(field, f"{what}, not a PNG or JPEG: send a PNG or a JPEG")
 
 
-def open_image(data: bytes, field: str = "image") -> Image.Image:
-    """A decoded PNG or JPEG of MIN_SIDE..MAX_SIDE pixels a side in an 8-bit mode; InputError says what is wrong."""
+def open_image(data: bytes, field: str = "image", alpha: bool = False) -> Image.Image:
+    """A decoded PNG or JPEG of MIN_SIDE..MAX_SIDE pixels a side in an 8-bit mode; InputError says what is wrong.
+    Transparent pixels are refused unless `alpha` (the colour reading composites them on white)."""
     fmt = _format(data, field)
     too_large = f"the image is larger than {MAX_SIDE}×{MAX_SIDE} pixels; send at most {MAX_SIDE} a side"
     try:
@@ -61,7 +66,7 @@ def open_image(data: bytes, field: str = "image") -> Image.Image:
             problem = MODE_PROBLEMS.get(img.mode, f"pixel mode {img.mode!r}; send 8-bit grey or RGB")
             raise InputError(field, f"the {fmt} is {problem}")
         img.load()
-        if transparent(img):
+        if not alpha and transparent(img):
             raise InputError(
                 field,
                 f"the {fmt} has transparent pixels, whose colour the model cannot know: flatten it onto its "
@@ -105,6 +110,28 @@ def fit(grey: Image.Image, height: int, width: int) -> np.ndarray:
 def read_image(data: bytes, height: int, width: int, field: str = "image") -> np.ndarray:
     """PNG or JPEG bytes → uint8 [height, width] as the model reads them; InputError (422) naming `field` else."""
     return fit(to_grey(open_image(data, field)), height, width)
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """8-bit RGB, upright (a JPEG's EXIF orientation applied), every transparent pixel composited on white."""
+    rgba = ImageOps.exif_transpose(img).convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, WHITE), rgba).convert("RGB")
+
+
+def fit_rgb(rgb: Image.Image, height: int, width: int) -> np.ndarray:
+    """RGB image → uint8 [height, width, 3]: scaled to fit with its aspect kept, centred on white."""
+    if rgb.size == (width, height):
+        return np.asarray(rgb, dtype=np.uint8)
+    scale = min(width / rgb.width, height / rgb.height)
+    w, h = max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))
+    canvas = Image.new("RGB", (width, height), WHITE[:3])
+    canvas.paste(rgb.resize((w, h), Image.Resampling.LANCZOS), ((width - w) // 2, (height - h) // 2))
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def read_rgb(data: bytes, height: int, width: int, field: str = "image") -> np.ndarray:
+    """PNG or JPEG bytes → uint8 [height, width, 3] as a colour model reads them; InputError (422) naming `field`."""
+    return fit_rgb(to_rgb(open_image(data, field, alpha=True)), height, width)
 
 
 def form_fields(body: bytes, content_type: str) -> dict[str, bytes]:

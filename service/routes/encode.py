@@ -81,7 +81,8 @@ async def _read(request: Request) -> tuple[str | None, bytes, int | str | None]:
 async def encode(request: Request, state: StateDep) -> JSONResponse:
     """Encode a PNG or JPEG (base64 in JSON, or a multipart upload) with the model's encoder.
 
-    The image is read as /translate reads it (grey, the dataset's polarity, the model's size). The answer's
+    The image is read as /translate reads it (grey, the dataset's polarity, the model's size), or for a colour
+    model in colour, transparent pixels on white (service/uploads.py). The answer's
     `latent`, sent back as `latent`, gives `reconstruction`, which is G(E(image)).
     """
     name, data, given = await _read(request)
