@@ -456,7 +456,16 @@ def export_torch(spec: str, weights: Path, latent_dim: int, num_classes: int | N
     example = {"z": np.stack([d.z for d in sampling.draws([0, 1], latent_dim)])}
     if num_classes:
         example["label"] = np.arange(2, dtype=np.int64) % num_classes
-    export_module(net, example, path)
+    shown = ", ".join(f"{k} {list(v.shape)}" for k, v in example.items())
+    try:  # eager first: a wrong --latent-dim is one line here, where the exporter would log pages
+        with torch.no_grad():
+            net(**{k: torch.from_numpy(v) for k, v in example.items()})
+    except Exception as exc:
+        raise ImportRefused(f"--module {spec} fails on {shown}: {_first_line(exc)}") from None
+    try:
+        export_module(net, example, path)
+    except Exception as exc:
+        raise ImportRefused(f"--module {spec} cannot be exported to ONNX: {_first_line(exc)}") from None
     parity = check_module_parity(net, path, {k: np.ascontiguousarray(v) for k, v in example.items()})
     return {"module": spec, "weights": weights.name, "parity_max_abs_diff": parity}
 

@@ -281,6 +281,7 @@ REFUSALS: dict[str, tuple[dict[str, Any], list[str], str]] = {
     "too few labels": ({"num_classes": 3}, ["--num-classes", "5"], "the graph fails on"),
     "unknown input name": ({}, ["--z-input", "noise"], "--z-input 'noise': the graph's inputs are ['z']"),
     "bad name": ({}, ["--name", "../up"], "--name '../up': use letters, digits"),
+    "unknown output name": ({}, ["--output", "nope"], "--output 'nope': the graph's outputs are ['image']"),
 }
 
 
@@ -308,3 +309,39 @@ def test_an_existing_model_is_replaced_only_with_force(sources: Path, tmp_path: 
     assert training_main([*grey, "--force"]) == 0
     assert load_manifest(out / "again").image.channels == 1
     assert [p.name for p in out.iterdir()] == ["again"], "the replaced folder is gone, nothing hidden is left"
+
+
+def test_a_file_that_is_not_onnx_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture):
+    source = tmp_path / "notes.onnx"
+    source.write_text("not a graph")
+    assert training_main(["import", str(source), "--name", "x", "--out", str(tmp_path / "models")]) == 2
+    assert f"{source} is not an ONNX model" in capsys.readouterr().err
+    assert not any((tmp_path / "models").iterdir())
+
+
+def test_class_vectors_blend(tmp_path: Path):
+    """A float32 [N, K] class input is served as class mixtures (label_blend), K read from the graph."""
+    from .conftest import tiny_generator
+
+    tiny_generator(tmp_path / "blend.onnx", num_classes=3, blend=True)
+    assert training_main(["import", str(tmp_path / "blend.onnx"), "--name", "b", "--out", str(tmp_path)]) == 0
+    m = load_manifest(tmp_path / "b")
+    assert m.label_blend and m.num_classes == 3 and m.inputs[1].shape == ["N", 3]
+
+
+def test_a_pytorch_module_is_exported_then_imported(tmp_path: Path, capsys: pytest.CaptureFixture):
+    import torch
+
+    from .outside_torch import TinyColourGenerator
+
+    torch.manual_seed(0)
+    torch.save(TinyColourGenerator().state_dict(), tmp_path / "g.pt")
+    module = ["--module", "tests.service.outside_torch:TinyColourGenerator", "--latent-dim", "8"]
+    args = ["import", *module, "--weights", str(tmp_path / "g.pt"), "--name", "torch-made", "--out", str(tmp_path)]
+    assert training_main(args) == 0
+    m = load_manifest(tmp_path / "torch-made")
+    assert (m.image.channels, m.image.height, m.latent_dim) == (3, 16, 8)
+    assert m.training["imported"]["module"] == module[1] and m.training["imported"]["parity_max_abs_diff"] < 1e-4
+    assert training_main([*args[:-4], "--name", "wrong", "--out", str(tmp_path), "--latent-dim", "9"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fails on z [2, 9]" in err, err
