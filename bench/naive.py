@@ -5,7 +5,9 @@ once, then per request draws `z` with a seeded torch.Generator, runs the eager m
 `torch.no_grad()` and answers a PNG. No batching, no ONNX, torch's thread settings left as they
 are. The generator is rebuilt from the manifest's ModelConfig (or its variant, for older
 exports) with freshly initialised weights: only speed is compared, and the shapes and layers
-are the exported model's.
+are the exported model's. A model imported from elsewhere (`python -m training import`) has no PyTorch class
+here, so the peer runs its ONNX file instead, as its author would first: one session with ONNX Runtime's
+defaults, one run per request, no batching.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import json
 import secrets
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import torch
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, Field
@@ -59,9 +63,33 @@ def torch_threads() -> dict[str, int]:
     return {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()}
 
 
+def imported_generator(model_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """An imported model's generator: (z, label) → images through a default ONNX Runtime session."""
+    import onnxruntime as ort
+
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    session = ort.InferenceSession(str(model_dir / manifest["file"]), providers=["CPUExecutionProvider"])
+    classes = manifest.get("num_classes") if manifest.get("conditional") else None
+
+    def run(z: torch.Tensor, label: torch.Tensor | None, *_: Any) -> torch.Tensor:
+        feeds = {"z": z.numpy()}
+        if label is not None:
+            index = label.numpy().astype(np.int64)
+            feeds["label"] = np.eye(classes, dtype=np.float32)[index] if manifest["label_blend"] else index
+        return torch.from_numpy(session.run(None, feeds)[0])
+
+    return run, {"latent_dim": manifest["latent_dim"], "num_classes": classes}
+
+
 def create_app(model_dir: Path) -> FastAPI:
-    generator = build_generator(model_dir)
-    cfg = generator.cfg
+    if "imported" in json.loads((model_dir / "manifest.json").read_text()).get("training", {}):
+        generator, shape = imported_generator(model_dir)
+        classes = shape["num_classes"] or 0  # the sizes the endpoint reads of a ModelConfig; no InfoGAN codes
+        cfg: Any = SimpleNamespace(latent_dim=shape["latent_dim"], conditional=bool(classes), num_classes=classes)
+        cfg.n_cat = cfg.n_cont = 0
+    else:
+        generator = build_generator(model_dir)
+        cfg = generator.cfg
     app = FastAPI(title="naive peer")
 
     @app.post("/generate")
