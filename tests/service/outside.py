@@ -8,6 +8,8 @@ activation, and the flaws the importer must refuse.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +132,20 @@ def outside_encoder(path: Path, *, channels: int = 3, size: int = 64, latent_dim
     model.ir_version = 9
     onnx.save(model, str(path))
     return path
+
+
+def add_encoder(folder: Path) -> None:
+    """Give an imported model folder an outside encoder, listed in its manifest as `python -m training encoder`
+    lists one (file, sha256, the generator's sha256, inputs and outputs), so /encode serves it."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    image, latent = manifest["image"], manifest["latent_dim"]
+    shape = ["N", image["channels"], image["height"], image["width"]]
+    outside_encoder(folder / "encoder.onnx", channels=shape[1], size=shape[2], latent_dim=latent)
+    manifest["encoder"] = {
+        "file": "encoder.onnx",
+        "sha256": hashlib.sha256((folder / "encoder.onnx").read_bytes()).hexdigest(),
+        "generator_sha256": manifest["sha256"],
+        "inputs": [{"name": "image", "dtype": "float32", "shape": shape}],
+        "outputs": [{"name": "latent", "dtype": "float32", "shape": ["N", latent]}],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))

@@ -30,7 +30,7 @@ from training.__main__ import main as training_main
 from .conftest import REPO
 from .helpers import decode, pngs, post_json, single
 from .launch import Launched, serving
-from .outside import outside_encoder, outside_generator
+from .outside import add_encoder, outside_generator
 
 RGB, GREY, COND = "outside-rgb", "outside-grey", "outside-cond"
 CLASSES = ["cat", "dog", "fox", "owl"]
@@ -83,20 +83,13 @@ def served(models: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _with_encoder(source: Path, folder: Path) -> None:
-    """The imported colour model with an encoder.onnx beside it, listed as training's encoder command lists one."""
+    """A copy of the imported colour model with an outside encoder.onnx beside it."""
     folder.mkdir()
     for name in FOLDER_FILES:
         (folder / name).write_bytes((source / name).read_bytes())
     manifest = json.loads((folder / "manifest.json").read_text()) | {"name": folder.name}
-    outside_encoder(folder / "encoder.onnx", channels=3, size=64, latent_dim=16)
-    manifest["encoder"] = {
-        "file": "encoder.onnx",
-        "sha256": file_sha256(folder / "encoder.onnx"),
-        "generator_sha256": manifest["sha256"],
-        "inputs": [{"name": "image", "dtype": "float32", "shape": ["N", 3, 64, 64]}],
-        "outputs": [{"name": "latent", "dtype": "float32", "shape": ["N", 16]}],
-    }
     (folder / "manifest.json").write_text(json.dumps(manifest))
+    add_encoder(folder)
 
 
 @pytest.fixture(scope="module")
