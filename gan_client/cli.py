@@ -31,12 +31,22 @@ def term(text: str) -> Term:
 
 
 def read_latent(path: Path) -> list[float]:
-    """A latent file: a JSON list of numbers, or a JSON object with `latent` (what `gan encode --json` writes)."""
+    """A latent file: a JSON list of numbers, or a JSON object with `latent` (what `gan encode` writes, to `-o FILE`
+    or stdout)."""
     data = json.loads(path.read_text())
     values = data.get("latent") if isinstance(data, dict) else data
     if not isinstance(values, list) or not all(isinstance(v, int | float) for v in values):
         raise ValueError(f"{path}: expected a JSON list of numbers or an object with 'latent'")
     return [float(v) for v in values]
+
+
+def read_codes(path: Path) -> dict[str, Any] | None:
+    """The InfoGAN codes of a latent file (`gan encode`'s `codes`); None for a plain list or a model without codes."""
+    data = json.loads(path.read_text())
+    codes = data.get("codes") if isinstance(data, dict) else None
+    if codes is not None and not (isinstance(codes, dict) and {"categorical", "continuous"} <= set(codes)):
+        raise ValueError(f"{path}: 'codes' must be an object with 'categorical' and 'continuous'")
+    return None if codes is None else {"categorical": codes["categorical"], "continuous": codes["continuous"]}
 
 
 def latent_term(text: str) -> tuple[Path, float, int | str | None]:
@@ -76,7 +86,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=1)
     s.add_argument("--label", type=label)
     s.add_argument("--columns", type=int)
-    s.add_argument("--latent-file", type=Path, help="z of the image: a JSON list, or gan encode's JSON")
+    s.add_argument(
+        "--latent-file", type=Path, help="z of the image: a JSON list, or gan encode's JSON (its InfoGAN codes too)"
+    )
     s.add_argument("--image", type=Path, help="a PNG or JPEG whose encoding is z (models with an encoder)")
     s = truncatable("interpolate", "a walk between the latents of two seeds")
     s.add_argument("--seed-a", type=int, help="required without --latent-file-a")
@@ -103,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--continuous", type=float, nargs="+")
     s.add_argument("--sweep", type=sweep, help="CODE=V1,V2,... e.g. continuous:0=-1,0,1")
     s.add_argument("--columns", type=int, help="grid columns of a sweep (default: one row)")
+    s.add_argument("--latent-file", type=Path, help="z of every image: a JSON list, or gan encode's JSON")
     s = sub.add_parser("encode", help="an image → the model's latent (models with an encoder)")
     s.add_argument("image", type=Path, help="a PNG or JPEG, read as grey at the model's size (docs/API.md)")
     s.add_argument("--model", help="default: the server's")
@@ -127,9 +140,10 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
         return client.models()
     if args.command == "sample":
         latent = read_latent(args.latent_file) if args.latent_file else None
+        codes = read_codes(args.latent_file) if args.latent_file else None
         image = args.image.read_bytes() if args.image else None
         return client.generate(
-            args.model, args.n, args.seed, args.label, fmt, args.columns, args.truncation, latent, image
+            args.model, args.n, args.seed, args.label, fmt, args.columns, args.truncation, latent, image, codes
         )
     if args.command == "interpolate":
         columns = args.columns or args.steps  # a walk reads left to right: one row (the server's default is square)
@@ -165,7 +179,10 @@ def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] |
         return client.text2image(args.text, args.model, args.n, args.seed, fmt, args.columns)
     columns = args.columns or (len(args.sweep["values"]) if args.sweep else None)  # a sweep too: one row
     codes = {"categorical": args.categorical, "continuous": args.continuous, "sweep": args.sweep}
-    return client.infogan(args.model, args.seed, **codes, format=fmt, columns=columns, truncation=args.truncation)
+    latent = read_latent(args.latent_file) if args.latent_file else None
+    return client.infogan(
+        args.model, args.seed, **codes, format=fmt, columns=columns, truncation=args.truncation, latent=latent
+    )
 
 
 def _latent_term(path: Path, weight: float, lab: int | str | None) -> Term:

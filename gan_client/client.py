@@ -114,10 +114,12 @@ class _Calls(Generic[R]):
         truncation: float | None = None,
         latent: list[float] | None = None,
         image: bytes | None = None,
+        codes: dict[str, Any] | None = None,
     ) -> R:
         """`truncation` ψ in (0, 1]: the truncation trick (docs/API.md), less variety for more fidelity; `latent`:
         z of the one image, in place of the seed's (the seed then gives only the label and codes); `image`: a PNG
-        or JPEG whose encoding is that z (models with an encoder)."""
+        or JPEG whose encoding is that z (models with an encoder); `codes`: `{categorical, continuous}` of an
+        InfoGAN model in place of the seed's, so `encode`'s `latent` and `codes` give its reconstruction."""
         body = _body(
             model=model,
             n=n,
@@ -128,6 +130,7 @@ class _Calls(Generic[R]):
             truncation=truncation,
             latent=latent,
             image=b64(image),
+            codes=codes,
         )
         return self._post("/generate", body)
 
@@ -188,7 +191,10 @@ class _Calls(Generic[R]):
         format: Format = "png",
         columns: int | None = None,
         truncation: float | None = None,
+        latent: list[float] | None = None,
     ) -> R:
+        """`latent`: z of every image in place of z(seed) (with `encode`'s codes as `categorical` and `continuous`,
+        its reconstruction)."""
         body = _body(
             model=model,
             seed=seed,
@@ -198,6 +204,7 @@ class _Calls(Generic[R]):
             format=format,
             columns=columns,
             truncation=truncation,
+            latent=latent,
         )
         return self._post("/infogan", body)
 

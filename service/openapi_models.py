@@ -67,6 +67,24 @@ def _latent(dim: int) -> Schema:
     return {"type": "array", "items": number, "minItems": dim, "maxItems": dim}
 
 
+def _codes(m: Manifest) -> Schema:
+    """/generate's `codes`: an InfoGAN model's categorical index and continuous values; only null otherwise."""
+    if m.codes is None:
+        return NULL
+    n_cat, k = m.codes.categorical[0], m.codes.continuous
+    code = {"type": "number", "minimum": -100.0, "maximum": 100.0}
+    codes = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["categorical", "continuous"],
+        "properties": {
+            "categorical": {"type": "integer", "minimum": 0, "maximum": n_cat - 1},
+            "continuous": {"type": "array", "items": code, "minItems": k, "maxItems": k},
+        },
+    }
+    return nullable(codes)
+
+
 def _model(names: list[str], default: bool) -> Schema:
     enum = {"type": "string", "enum": names}
     return nullable(enum) if default else enum
@@ -129,7 +147,8 @@ class Bodies:
 
         def key(g: LoadedModel) -> Any:
             m = g.manifest
-            return (tuple(m.labels()) if m.conditional else None, m.latent_dim, g.encoder is not None)
+            codes = (m.codes.categorical[0], m.codes.continuous) if m.codes else None
+            return (tuple(m.labels()) if m.conditional else None, m.latent_dim, g.encoder is not None, codes)
 
         out = []
         for group in _groups(self.generators, key):
@@ -142,7 +161,10 @@ class Bodies:
         for names, default, m, encoder in self._by_shape():
             n_one = copy.deepcopy(base["properties"]["n"]) | {"maximum": 1}
             images = {} if encoder else _no_images(base, "image")
-            drawn = _variant(base, f"generate {names[0]}", names, default, label=_label(m), latent=NULL, **images)
+            codes = {"codes": _codes(m)} if "codes" in base["properties"] else {}
+            drawn = _variant(
+                base, f"generate {names[0]}", names, default, label=_label(m), latent=NULL, **images, **codes
+            )
             given = _variant(
                 base,
                 f"generate {names[0]}, a latent",
@@ -150,6 +172,7 @@ class Bodies:
                 default,
                 label=_label(m),
                 latent=_latent(m.latent_dim),
+                **codes,
                 n=n_one,
                 **images,
             )
@@ -206,7 +229,9 @@ class Bodies:
         coded = [g for g in self.generators if g.manifest.codes]
         sweep = self.schemas["Sweep"]
         out = []
-        for group in _groups(coded, lambda g: (g.manifest.codes.categorical[0], g.manifest.codes.continuous)):
+        for group in _groups(
+            coded, lambda g: (g.manifest.codes.categorical[0], g.manifest.codes.continuous, g.manifest.latent_dim)
+        ):
             names = [g.name for g in group]
             codes = group[0].manifest.codes
             assert codes is not None
@@ -231,6 +256,11 @@ class Bodies:
                 categorical=nullable({"type": "integer", "minimum": 0, "maximum": n_cat - 1}),
                 continuous=nullable({"type": "array", "items": code, "minItems": k, "maxItems": k}),
                 sweep={"anyOf": [cat_sweep, cont_sweep, NULL]},
+                **(
+                    {"latent": nullable(_latent(group[0].manifest.latent_dim))}
+                    if "latent" in base["properties"]
+                    else {}
+                ),
             )
             out.append(self._add(f"InfoGANRequest.{names[0]}", v))
         return out

@@ -17,11 +17,17 @@ def _whole(value: object) -> object:
 
 
 Int = Annotated[int, BeforeValidator(_whole)]  # every integer of a request body
-Seed = Annotated[Int, Field(ge=0, le=2**32 - 1, description="0..4294967295")]
+# Bounds of an integer go inside, before the validator: put on `Int` itself (or on `Int | None`), pydantic checks them
+# but writes them into the JSON schema as `ge`/`le`, words JSON Schema does not know, so the OpenAPI document lost them.
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="0..4294967295"), BeforeValidator(_whole)]
+Index = Annotated[int, Field(ge=0), BeforeValidator(_whole)]
 Label = Annotated[Int | str, Field(description="class index, or class name from ModelInfo.class_names")]
 Code = Annotated[float, Field(ge=-100.0, le=100.0, allow_inf_nan=False)]
 Format = Literal["png", "json"]
-Columns = Annotated[Int | None, Field(None, ge=1, le=256, description="grid columns; default ceil(sqrt(n))")]
+Columns = Annotated[
+    Annotated[int, Field(ge=1, le=256), BeforeValidator(_whole)] | None,
+    Field(None, description="grid columns; default ceil(sqrt(n))"),
+]
 Truncation = Annotated[
     float | None,
     Field(
@@ -39,7 +45,7 @@ Latent = Annotated[
         min_length=1,
         max_length=4096,
         description="latent_dim numbers in [-100, 100], used as z in place of the seed's (as float32, never "
-        "truncated); the label and codes still come from the seed (docs/API.md)",
+        "truncated); the label and codes still come from the seed unless sent too (docs/API.md)",
     ),
 ]
 Image = Annotated[
@@ -57,6 +63,15 @@ def _request_config(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": list(examples)})
 
 
+class Codes(BaseModel):
+    """An InfoGAN model's codes, as POST /encode answers them: both, in place of the seed's."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    categorical: Int = Field(ge=0, description="index below codes.categorical[0] of ModelInfo")
+    continuous: list[Code] = Field(max_length=64, description="codes.continuous values, each in [-100, 100]")
+
+
 class GenerateRequest(BaseModel):
     """Body of POST /generate."""
 
@@ -71,6 +86,9 @@ class GenerateRequest(BaseModel):
     label: Label | None = Field(None, description="conditional models only; absent: drawn per image")
     latent: Latent | None = Field(None, description="addition: z of the image (n must be 1)")
     image: Image | None = Field(None, description="addition: an image whose encoding is z (n must be 1)")
+    codes: Codes | None = Field(
+        None, description="addition, InfoGAN models: every image's codes (POST /encode's `codes`); absent: the seed's"
+    )
     truncation: Truncation = None
     format: Format = "png"
     columns: Columns = None
@@ -161,8 +179,9 @@ class InfoGANRequest(BaseModel):
 
     model: str | None = None
     seed: Seed | None = Field(None, description="absent: the server draws one and reports it")
-    categorical: Int | None = Field(None, ge=0, description="absent: drawn from the seed")
+    categorical: Index | None = Field(None, description="absent: drawn from the seed")
     continuous: list[Code] | None = Field(None, max_length=64, description="absent: drawn from the seed")
+    latent: Latent | None = Field(None, description="addition: z of every image in place of z(seed)")
     sweep: Sweep | None = None
     truncation: Truncation = None
     format: Format = "png"
@@ -201,7 +220,9 @@ class EncodeResponse(BaseModel):
     )
 
     model: str
-    latent: list[float] = Field(description="latent_dim float32 values: send back as `latent` for the same image")
+    latent: list[float] = Field(
+        description="latent_dim float32 values: send back as `latent` (InfoGAN: with `codes`) for the same image"
+    )
     label: int | None = Field(description="the label the encoder read (conditional models)")
     class_name: str | None
     codes: dict[str, Any] | None = Field(description="InfoGAN: {categorical, continuous} the encoder read")

@@ -83,7 +83,7 @@ async def encode(request: Request, state: StateDep) -> JSONResponse:
 
     The image is read as /translate reads it (grey, the dataset's polarity, the model's size), or for a colour
     model in colour, transparent pixels on white (service/uploads.py). The answer's
-    `latent`, sent back as `latent`, gives `reconstruction`, which is G(E(image)).
+    `latent`, sent back as `latent` (with `codes` on an InfoGAN model), gives `reconstruction`, which is G(E(image)).
     """
     name, data, given = await _read(request)
     model = state.model(name)

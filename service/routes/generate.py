@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
+import numpy as np
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from service import latents, limits, sampling
 from service.errors import InputError
+from service.registry import LoadedModel
 from service.responses import SAMPLING_DOCS, encode_b64, headers, png_response
-from service.schemas import GenerateRequest
+from service.schemas import Codes, GenerateRequest
 from service.state import ServiceState
 
 router = APIRouter(tags=["sampling"])
+
+
+def given_codes(model: LoadedModel, codes: Codes) -> tuple[int, np.ndarray]:
+    """A client's InfoGAN codes → (c_cat, float32 c_cont); InputError naming the field the model cannot take."""
+    spec = model.manifest.codes
+    if spec is None:
+        raise InputError("codes", f"model {model.name!r} is not an InfoGAN model (it has no codes)")
+    n_cat, k = spec.categorical[0], spec.continuous
+    if codes.categorical >= n_cat:
+        raise InputError("codes.categorical", f"index {codes.categorical} out of range [0, {n_cat - 1}]")
+    if len(codes.continuous) != k:
+        raise InputError("codes.continuous", f"expected {k} values, got {len(codes.continuous)}")
+    return codes.categorical, np.asarray(codes.continuous, dtype=np.float32)
 
 
 @router.post("/generate", response_model=None, responses=SAMPLING_DOCS["generate"])
@@ -21,7 +37,8 @@ async def generate(body: GenerateRequest, request: Request) -> Response:
     """Generate `n` images; image `i` uses seed `seed + i`, so it equals the single image of that seed.
 
     A `latent` (or an `image`'s encoding) replaces z of the one image it makes; the seed then gives only its
-    label (and codes)."""
+    label (and codes). `codes` replace every image's InfoGAN codes, so /encode's `latent` and `codes` sent back
+    give its `reconstruction`."""
     # No StateDep: resolving a dependency cost every request ~11 µs, and service.fastpath calls this directly.
     state: ServiceState = request.app.state.service
     model = state.model(body.model)
@@ -33,6 +50,9 @@ async def generate(body: GenerateRequest, request: Request) -> Response:
         if body.n != 1:
             raise InputError("n", f"a latent or an image makes one image: n must be 1, got {body.n}")
         draws = [await latents.slot(model, seed, body.latent, body.image, ("latent", "image"), label=label)]
+    if body.codes is not None:
+        c_cat, c_cont = given_codes(model, body.codes)
+        draws = [replace(d, c_cat=c_cat, c_cont=c_cont) for d in draws]
     labels = [label if label is not None else d.label for d in draws]
     images = await state.sample(request, model, model.feeds_for(draws, label))
     hdrs = headers(model.name, seed, labels)

@@ -7,7 +7,7 @@ import secrets
 import numpy as np
 from fastapi import APIRouter, Request, Response
 
-from service import limits, sampling
+from service import latents, limits, sampling
 from service.deps import StateDep
 from service.errors import InputError
 from service.registry import LoadedModel
@@ -55,11 +55,11 @@ def _codes(model: LoadedModel, body: InfoGANRequest, draw: sampling.Draw) -> lis
 
 @router.post("/infogan", response_model=None, responses=SAMPLING_DOCS["infogan"])
 async def infogan(body: InfoGANRequest, state: StateDep, request: Request) -> Response:
-    """One image from z(seed) and the given codes, or one per value of the swept code."""
+    """One image from z(seed) (or the sent `latent`) and the given codes, or one per value of the swept code."""
     model = state.model(body.model)
     limits.check(body, model, state.settings)
     seed = body.seed if body.seed is not None else secrets.randbelow(sampling.SEED_MODULUS)
-    draw = model.draw(seed, body.truncation)
+    draw = latents.draw(model, seed, body.latent, "latent", body.truncation)
     codes = _codes(model, body, draw)
     n = len(codes)
     inputs = model.feeds([draw.z] * n, [draw.label] * n, [c for c, _ in codes], [v for _, v in codes])

@@ -289,9 +289,11 @@ def model_inputs(
             high = len(m.labels()) if name == "label" else m.codes.categorical[0] if m.codes else 0
             feeds[name] = check_rows(name, array, rows, high)
         else:
-            if not np.all(np.isfinite(array)):
-                raise ProtocolError(f"input {name!r}: values must be finite")
-            feeds[name] = array.astype(np.float32)
+            # Checked after the cast to the float32 the graph runs: an FP64 1e300 is finite, its float32 is not.
+            cast = array.astype(np.float32)
+            if not np.all(np.isfinite(cast)):
+                raise ProtocolError(f"input {name!r}: values must be finite as FP32 (|x| < 3.4e38)")
+            feeds[name] = cast
     return feeds
 
 

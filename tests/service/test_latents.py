@@ -352,6 +352,81 @@ def test_encode_answers_a_latent_whose_image_is_the_reconstruction(client, seven
     assert abs(np.abs(source - recon).mean() / 255 - seven["distance"]) < 0.01  # the same figure, from the PNGs
 
 
+def test_an_infogan_latent_with_its_codes_gives_the_reconstruction(client):
+    """docs/API.md: on an InfoGAN model, /encode's `latent` with its `codes` (to /generate, or as `categorical` and
+    `continuous` to /infogan) gives `reconstruction` byte for byte; the latent alone keeps the seed's codes."""
+    encoded = post_json(client, "/encode", {"model": "mnist-infogan", "image": b64(EXAMPLES / "digit-7.png")})
+    latent, codes = encoded["latent"], encoded["codes"]
+    assert len(latent) == 62 and set(codes) == {"categorical", "continuous"}
+    body = {"model": "mnist-infogan", "latent": latent, "codes": codes}
+    assert pngs(client, "/generate", body) == [encoded["reconstruction"]]
+    assert client.post("/generate", json=body).content == base64.b64decode(encoded["reconstruction"])
+    for seed in (1, 2, 3):  # the seed gives nothing once both are sent
+        assert pngs(client, "/generate", body | {"seed": seed}) == [encoded["reconstruction"]]
+    infogan = {"model": "mnist-infogan", "latent": latent, "categorical": codes["categorical"]}
+    infogan["continuous"] = codes["continuous"]
+    assert pngs(client, "/infogan", infogan) == [encoded["reconstruction"]]
+    # without the codes a seed's codes are read: another image wherever they differ
+    seed_codes = post_json(client, "/infogan", {"model": "mnist-infogan", "seed": 4})["images"][0]
+    assert (seed_codes["categorical"], seed_codes["continuous"]) != (codes["categorical"], codes["continuous"])
+    assert pngs(client, "/generate", {"model": "mnist-infogan", "latent": latent, "seed": 4}) != [
+        encoded["reconstruction"]
+    ]
+    # codes without a latent replace the seed's codes of every image, as /infogan's do
+    n3 = pngs(client, "/generate", {"model": "mnist-infogan", "seed": 5, "n": 3, "codes": codes})
+    for i, png in enumerate(n3):
+        one = {"model": "mnist-infogan", "seed": 5 + i, "categorical": codes["categorical"]}
+        assert [png] == pngs(client, "/infogan", one | {"continuous": codes["continuous"]})
+
+
+@pytest.mark.parametrize(
+    ("model", "codes", "field"),
+    [
+        ("mnist-dcgan", {"categorical": 0, "continuous": [0.0, 0.0]}, ["body", "codes"]),
+        ("mnist-infogan", {"categorical": 10, "continuous": [0.0, 0.0]}, ["body", "codes", "categorical"]),
+        ("mnist-infogan", {"categorical": 1, "continuous": [0.0]}, ["body", "codes", "continuous"]),
+        ("mnist-infogan", {"categorical": 1}, ["body", "codes", "continuous"]),
+        ("mnist-infogan", {"categorical": -1, "continuous": [0.0, 0.0]}, ["body", "codes", "categorical"]),
+    ],
+)
+def test_bad_codes_are_422_naming_the_field(client, model, codes, field):
+    assert loc(client.post("/generate", json={"model": model, "seed": 1, "codes": codes})) == field
+
+
+def test_cli_round_trips_an_infogan_encoding(server, tmp_path):
+    """`gan encode x.png -o x.json`, then `gan sample --latent-file x.json` draws the reconstruction (and `gan
+    infogan --latent-file` with the codes given)."""
+    cli = [sys.executable, "-m", "gan_client.cli", "--url", server.url]
+    enc = tmp_path / "seven.json"
+    done = subprocess.run(
+        [*cli, "encode", str(EXAMPLES / "digit-7.png"), "--model", "mnist-infogan", "-o", str(enc)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    encoded = json.loads(enc.read_text())
+    recon = base64.b64decode(encoded["reconstruction"])
+    out = tmp_path / "again.png"
+    args = ["sample", "--model", "mnist-infogan", "--latent-file", str(enc), "-o", str(out)]
+    done = subprocess.run([*cli, *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == recon
+    codes = encoded["codes"]
+    cont = [str(v) for v in codes["continuous"]]
+    args = [
+        "infogan",
+        "--model",
+        "mnist-infogan",
+        "--latent-file",
+        str(enc),
+        "--categorical",
+        str(codes["categorical"]),
+    ]
+    done = subprocess.run([*cli, *args, "--continuous", *cont, "-o", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == recon
+
+
 def test_encoding_is_deterministic_and_the_source_reads_back_the_same(client, seven):
     body = {"model": "mnist-dcgan", "image": b64(EXAMPLES / "digit-7.png")}
     assert client.post("/encode", json=body).content == client.post("/encode", json=body).content

@@ -120,6 +120,22 @@ def test_a_deeply_nested_body_is_a_400_not_a_500(server, client, body):
     assert r.status_code == 400 and "nests deeper than" in r.json()["error"], r.text
 
 
+@pytest.mark.parametrize("value", [1e300, -1e39, 3.5e38])
+def test_fp64_values_past_float32_are_a_400_not_a_500(server, client, value):
+    """An FP64 `z` is checked after its cast to the graph's float32: 1e300 is finite only before it (it became inf,
+    the generator NaN, and the JSON answer a 500; the binary one a 200 full of NaN)."""
+    model = server.find("unconditional")
+    dim = model["latent_dim"]
+    data = [0.0] * dim
+    data[1] = value
+    tensor = {"name": "z", "shape": [1, dim], "datatype": "FP64", "data": data}
+    r = _post_infer(client, model["name"], json.dumps({"inputs": [tensor]}).encode())
+    assert r.status_code == 400 and "finite" in r.json()["error"], r.text
+    binary = {"inputs": [tensor], "outputs": [{"name": "image", "parameters": {"binary_data": True}}]}
+    r = _post_infer(client, model["name"], json.dumps(binary).encode())
+    assert r.status_code == 400 and "finite" in r.json()["error"], r.text
+
+
 def _seed_body(datatype: str, value: float) -> bytes:
     tensor = {"name": "seed", "shape": [1], "datatype": datatype, "data": [value]}
     return json.dumps({"inputs": [tensor]}).encode()
