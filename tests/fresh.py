@@ -1,9 +1,11 @@
 """A fresh copy of the repository and a fresh virtual environment, for tests that replay what a newcomer or the
 image build does: the README's install command, the Dockerfile's RUN steps.
 
-The venv sees the test environment's installed packages (`--system-site-packages`): they stand in for PyPI, so
-`pip install .` builds and installs the project itself and finds every dependency there, with no network (no
-index, no build isolation, which would fetch setuptools). Its `pip` is the test environment's pip module run by
+The venv sees the test environment's installed packages: they stand in for PyPI, so `pip install .` builds and
+installs the project itself and finds every dependency there, with no network (no index, no build isolation,
+which would fetch setuptools). They are the site directories of the interpreter running the tests, added by a
+`.pth` file: `--system-site-packages` would add the base interpreter's instead, which are not the test
+environment's when that is itself a venv (a newcomer's). Its `pip` is the test environment's pip module run by
 the venv's own python, so whatever it installs goes into the venv.
 """
 
@@ -36,7 +38,10 @@ def checkout(dest: Path) -> Path:
 
 def venv(dest: Path) -> dict[str, str]:
     """Create a venv at `dest`; the environment (PATH first) in which `python` and `pip` are the venv's."""
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(dest)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(dest)], check=True)
+    site_dirs = [p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p)]
+    (own,) = (dest / "lib").glob("python*/site-packages")
+    (own / "_test_environment.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in site_dirs))
     pip = dest / "bin" / "pip"
     pip.write_text('#!/bin/sh\nexec "$(dirname "$0")/python" -m pip "$@"\n')
     pip.chmod(0o755)

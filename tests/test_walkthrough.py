@@ -1,7 +1,7 @@
 """The newcomer's walk-through, replayed as a script from the README itself.
 
 In a fresh copy of the repository and a fresh venv (tests/fresh.py: the test environment's packages stand in
-for PyPI), README command 1 (`pip install . && python -m service`) serves the committed models on a free
+for PyPI), README command 1 (`pip install -c constraints.txt . && python -m service`) serves the committed models on a free
 loopback port; then every `curl` and `gan` example of the README, and its Python snippet, runs against it
 as written, `localhost:8000` pointed at that port. Each must succeed and write a valid PNG of the size its
 request implies, and the install must leave nothing `git status` would show. Two settings keep it fast and
@@ -75,7 +75,7 @@ def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     repo = fresh.checkout(root / "repo")
     env = fresh.venv(root / "venv")
     before = {p.relative_to(repo) for p in repo.rglob("*") if p.is_file()}
-    (install,) = [c for c in readme_commands() if c.startswith("pip install .") and "python -m service" in c]
+    (install,) = [c for c in readme_commands() if c.startswith("pip install ") and "python -m service" in c]
     port = free_port()
     server_env = env | {"GAN_HOST": "127.0.0.1", "GAN_PORT": str(port), "GAN_MAX_BATCH": "4"}
     log = root / "server.log"
