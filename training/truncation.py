@@ -17,7 +17,15 @@ import torch
 
 from service import sampling
 
-from .evaluate import classify, frechet_distance, load_classifier, moments, precision_recall, reference_statistics
+from .evaluate import (
+    Classifier,
+    classify,
+    frechet_distance,
+    load_classifier,
+    moments,
+    precision_recall,
+    reference_statistics,
+)
 from .export import sha256, write_manifest
 from .figures import save_grid
 
@@ -48,18 +56,50 @@ def truncation_figures(data_dir: Path, folder: Path, psis: tuple[float, ...] = P
     session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
     dataset, dim = manifest["dataset"], manifest["latent_dim"]
     ref, classifier = reference_statistics(data_dir, dataset), load_classifier(dataset)
+    plain = _row(session, ref, classifier, dim, n, None)
+    log.info("%s no truncation: %s", folder.name, plain)
     rows = {}
     for psi in psis:
-        feats, _ = classify(classifier, torch.from_numpy(_generate(session, latents(dim, range(n), psi))))
-        precision, recall = precision_recall(ref["features"], feats)
-        fid = frechet_distance(*moments(feats), *ref["test"])
-        rows[str(psi)] = {"fid": round(fid, 2), "precision": round(precision, 4), "recall": round(recall, 4)}
+        rows[str(psi)] = _row(session, ref, classifier, dim, n, psi)
         log.info("%s ψ=%s: %s", folder.name, psi, rows[str(psi)])
     grid = [_generate(session, latents(dim, range(GRID_SEEDS), psi)) for psi in (None, *psis)]
     save_grid(np.concatenate(grid), GRID_SEEDS, folder / GRID)
-    manifest["truncation"] = {"samples": n, "seeds": f"0..{n - 1}", "psi": rows, "generator_sha256": manifest["sha256"]}
+    manifest["truncation"] = {
+        "samples": n,
+        "seeds": f"0..{n - 1}",
+        "plain": plain,
+        "psi": rows,
+        "generator_sha256": manifest["sha256"],
+    }
     write_manifest(folder, manifest)
     return manifest["truncation"]
+
+
+def _row(session: ort.InferenceSession, ref: dict, classifier: Classifier, dim: int, n: int, psi: float | None) -> dict:
+    """FID, precision and recall of seeds 0..n-1 at ψ (None: plain z(seed), the same seeds untruncated)."""
+    feats, _ = classify(classifier, torch.from_numpy(_generate(session, latents(dim, range(n), psi))))
+    precision, recall = precision_recall(ref["features"], feats)
+    fid = frechet_distance(*moments(feats), *ref["test"])
+    return {"fid": round(fid, 2), "precision": round(precision, 4), "recall": round(recall, 4)}
+
+
+def add_plain_row(data_dir: Path, folder: Path) -> dict:
+    """The untruncated row on the seeds the manifest's `truncation` entry measured, added to that entry (the ψ rows
+    are kept: they are deterministic in the seeds and model.onnx, which must be the one they were measured on)."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    figures = manifest["truncation"]
+    if figures["generator_sha256"] != manifest["sha256"] or sha256(folder / manifest["file"]) != manifest["sha256"]:
+        raise ValueError(f"{folder}: the truncation figures or model.onnx do not match the manifest's sha256")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # a side measurement: it should not take the cores of a training run
+    session = ort.InferenceSession(str(folder / manifest["file"]), options, providers=["CPUExecutionProvider"])
+    ref, classifier = reference_statistics(data_dir, manifest["dataset"]), load_classifier(manifest["dataset"])
+    plain = _row(session, ref, classifier, manifest["latent_dim"], figures["samples"], None)
+    manifest["truncation"] = {"samples": figures["samples"], "seeds": figures["seeds"], "plain": plain} | {
+        k: v for k, v in figures.items() if k not in ("samples", "seeds", "plain")
+    }
+    write_manifest(folder, manifest)
+    return plain
 
 
 def truncation_section(manifests: list[dict], rel: Path) -> list[str]:
@@ -72,13 +112,15 @@ def truncation_section(manifests: list[dict], rel: Path) -> list[str]:
         "## Truncation (issue #21)",
         "",
         "`truncation: ψ` redraws every component of z past 2 and scales z by ψ (docs/API.md). FID, precision and",
-        f"recall of {measured[0]['truncation']['samples']:,} samples (seeds 0, 1, ...) per ψ, as above:",
+        f"recall of {measured[0]['truncation']['samples']:,} samples (seeds 0, 1, ...) per ψ, as above, and of the",
+        "same seeds untruncated (plain z(seed)), so the first two columns differ only by the redrawing:",
         "",
-        "| model | " + " | ".join(f"ψ = {p}: FID / precision / recall" for p in psis) + " |",
-        "|---|" + "---|" * len(psis),
+        "| model | no truncation | " + " | ".join(f"ψ = {p}: FID / precision / recall" for p in psis) + " |",
+        "|---|---|" + "---|" * len(psis),
     ]
     for m in measured:
-        cells = [f"{r['fid']:.1f} / {r['precision']:.2f} / {r['recall']:.2f}" for r in m["truncation"]["psi"].values()]
+        rows = [m["truncation"].get("plain"), *m["truncation"]["psi"].values()]
+        cells = [f"{r['fid']:.1f} / {r['precision']:.2f} / {r['recall']:.2f}" if r else "not measured" for r in rows]
         lines.append(f"| {m['name']} | " + " | ".join(cells) + " |")
     lines.append("")
     for m in measured:
