@@ -129,6 +129,9 @@ def test_ratios_follow_their_definitions() -> None:
     assert r["single_L64"]["inputs"]["L"] == pytest.approx(8000.0 / 3)  # 1 / (1/4000 + 1/8000)
     assert r["single_L64"]["value"] == pytest.approx(0.675) and r["single_L64"]["met"] is False
     assert r["single_L64"]["inputs"]["service_mean_batch"] == 50.0
+    # the label says the batch L64 is computed at (64), not the service's mean batch it is not computed at
+    assert "a batch of 64" in r["single_L64"]["formula"]
+    assert "at the batches the service ran" not in r["single_L64"]["formula"]
     assert r["bulk"]["value"] == pytest.approx(1800.0 / 8000.0) and r["bulk"]["met"] is False
     assert r["vs_naive"]["value"] == pytest.approx(3.6)
     assert r["batching_gain"]["value"] == pytest.approx(2.0)
