@@ -37,7 +37,7 @@ PSI = 0.7
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     root = tmp_path_factory.mktemp("latent_models")
-    for name in (*MODELS, "fashion-dcgan", "fashion-cgan", NO_ENCODER):
+    for name in (*MODELS, "fashion-dcgan", "fashion-cgan", NO_ENCODER, "mnist-cyclegan"):
         (root / name).symlink_to(EXPORTED / name, target_is_directory=True)
     with serving(root, root.parent / "server.log", max_batch=4, threads=1) as launched:
         yield launched
@@ -468,6 +468,11 @@ def test_encode_reads_images_as_translate_does(client, seven):
     assert drawn["distance"] < 0.25
     jpeg = base64.b64encode(png_bytes(ink_on_paper, "JPEG")).decode()
     assert len(post_json(client, "/encode", {"model": "mnist-dcgan", "image": jpeg})["latent"]) == 100
+    # /translate reads the same uploads into the same pixels: its `source` is /encode's, byte for byte
+    for image in (body["image"], jpeg, b64(EXAMPLES / "digit-7.png")):
+        encoded = post_json(client, "/encode", {"model": "mnist-dcgan", "image": image})
+        translated = post_json(client, "/translate", {"model": "mnist-cyclegan", "image": image, "format": "json"})
+        assert translated["source"] == encoded["source"]
 
 
 @pytest.mark.parametrize(
