@@ -18,9 +18,9 @@ WORKDIR /app
 # Dependencies first (cached while only code or models change); the project's core deps exclude torch.
 # The build leaves nothing behind: no build/ or egg-info in /app, and no ONNX Runtime telemetry device id under
 # $HOME (the service turns telemetry off before importing it; the last test makes the build fail if one appears).
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY service ./service
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -c constraints.txt . \
     && if [ -n "$ORT_EXTRAS" ]; then pip install --no-cache-dir "onnxruntime-gpu[$ORT_EXTRAS]==$ORT_VERSION"; fi \
     && python -c "import service.app" \
     && ! python -c "import torch" 2>/dev/null \
@@ -29,8 +29,12 @@ RUN pip install --no-cache-dir . \
 
 COPY exported_models ./exported_models
 
+# The proof cache (GAN_PROOF_CACHE_DIR): a volume there (docker-compose.yml, deploy/k8s) keeps proofs across restarts
+# on a read-only root. None is proven at build time: the key holds the CPU, and the build machine's is not the host's.
 RUN groupadd --gid 10001 app \
-    && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin app
+    && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin app \
+    && install -d -o 10001 -g 10001 -m 0700 /var/cache/gan-proofs
+ENV GAN_PROOF_CACHE_DIR=/var/cache/gan-proofs
 USER 10001:10001
 
 EXPOSE 8000

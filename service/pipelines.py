@@ -27,6 +27,7 @@ from service.registry import (
     identity_rows,
     log_loaded,
     open_verified,
+    proof_key,
     quiet_run_options,
     settle_batch_shapes,
 )
@@ -55,6 +56,7 @@ class Runner:
     batch_shapes: Literal["dynamic", "fixed"] = "dynamic"
     buckets: tuple[int, ...] | None = None
     identity: IdentityProof | None = None  # set by load_pipeline
+    digest: str = ""  # the graph's sha256 (the proof cache's key)
     output_names: list[str] = field(init=False)
     _run_options: ort.RunOptions = field(init=False, default_factory=quiet_run_options)
 
@@ -168,12 +170,14 @@ def _runner(name: str, path: Path, digest: str, manifest: AnyManifest, settings:
     """Verify and open one ONNX file, check its inputs, and pick dynamic or fixed batches as generators do."""
     session, provider = open_verified(path, digest, settings)
     check_signature(session, manifest)
-    return Runner(name, session, provider, _Signature(list(manifest.inputs)), joined)
+    return Runner(name, session, provider, _Signature(list(manifest.inputs)), joined, digest=digest)
 
 
 def _settle_batching(runner: Runner, feeds: Inputs, settings: Settings, started: float) -> None:
-    """Prove byte identity over every batch size, as for generators, and pick dynamic or fixed batches."""
-    shapes = settle_batch_shapes(runner.name, runner.run, feeds, settings)
+    """Prove byte identity over every batch size, as for generators (or find it in the proof cache), and pick
+    dynamic or fixed batches."""
+    key = proof_key(runner.session, runner.provider, runner.digest, feeds, settings)
+    shapes = settle_batch_shapes(runner.name, runner.run, feeds, settings, key)
     runner.batch_shapes, runner.buckets, runner.identity = shapes.batch_shapes, shapes.buckets, shapes.proof
     log_loaded(runner.name, runner.provider, shapes.proof, started)
 

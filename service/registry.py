@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import onnxruntime as ort
 
-from service import sampling
+from service import proofcache, sampling
 from service.batcher import Inputs, bucket_size, pad_rows
 from service.encoders import Encoder, load_encoder
 from service.errors import InputError, ModelNotFound
@@ -80,7 +80,9 @@ class IdentityProof:
     max_batch: int  # every batch size from 1 to this was run
     passes: int
     identical: bool  # every row equal to the same row run alone, in every pass
-    seconds: float  # what the proof added to start-up
+    seconds: float  # what the proof took when it ran (at this start, or when the proof cache recorded it)
+    cached: bool = False  # found in the proof cache (GAN_PROOF_CACHE_DIR), not run at this start
+    cache: str = "off"  # what the proof cache said and did, for the load log (service/proofcache.py)
 
 
 @dataclass(frozen=True)
@@ -314,10 +316,43 @@ def prove_identity(
 
 
 def settle_batch_shapes(
+    name: str,
+    run: Callable[[Inputs], np.ndarray],
+    feeds: Inputs,
+    settings: Settings,
+    cache_key: proofcache.Key | None = None,
+) -> BatchShapes:
+    """What the proof cache recorded under `cache_key`, else the proof's verdict (recorded there): exact batch
+    sizes when the proof holds for them, else one fixed padded shape when it holds for that (GAN_BATCH_SHAPES
+    forces either); ModelLoadError when neither holds or a run fails."""
+    directory = settings.proof_cache_dir
+    if directory is None or cache_key is None:
+        return _prove_batch_shapes(name, run, feeds, settings)
+    found, why = proofcache.lookup(directory, cache_key)
+    if found is not None:
+        proof = IdentityProof(found.shapes, settings.max_batch, found.passes, found.identical, found.seconds, True, why)
+        return BatchShapes(found.shapes, found.buckets, proof)
+    shapes = _prove_batch_shapes(name, run, feeds, settings)
+    p = shapes.proof
+    recorded = proofcache.Recorded(p.shapes, shapes.buckets, p.identical, p.passes, p.seconds)
+    done = proofcache.store(directory, cache_key, recorded)
+    proof = IdentityProof(p.shapes, p.max_batch, p.passes, p.identical, p.seconds, False, f"{why},{done}")
+    return BatchShapes(shapes.batch_shapes, shapes.buckets, proof)
+
+
+def proof_key(
+    session: ort.InferenceSession, provider: str, digest: str, feeds: Inputs, settings: Settings
+) -> proofcache.Key:
+    """The proof cache's key for one graph served with these settings."""
+    return proofcache.key(
+        session, provider, digest, feeds, settings.max_batch, settings.batch_shapes, settings.intra_op_threads()
+    )
+
+
+def _prove_batch_shapes(
     name: str, run: Callable[[Inputs], np.ndarray], feeds: Inputs, settings: Settings
 ) -> BatchShapes:
-    """Exact batch sizes when the proof holds for them, else one fixed padded shape when it holds for that
-    (GAN_BATCH_SHAPES forces either); ModelLoadError when neither holds or a run fails."""
+    """Run the proof: dynamic batches first, then the fixed shape (unless GAN_BATCH_SHAPES forces one)."""
     size = settings.max_batch
     order: list[Literal["dynamic", "fixed"]] = ["dynamic", "fixed"]
     if settings.batch_shapes != "auto":
@@ -359,7 +394,9 @@ def load_model(folder: Path, manifest: Manifest, settings: Settings) -> LoadedMo
     session, provider = open_verified(folder / manifest.file, manifest.sha256, settings)
     check_signature(session, manifest)
     model = LoadedModel(manifest, session, provider)
-    shapes = settle_batch_shapes(model.name, model.run, identity_feeds(model, settings.max_batch), settings)
+    feeds = identity_feeds(model, settings.max_batch)
+    key = proof_key(session, provider, manifest.sha256, feeds, settings)
+    shapes = settle_batch_shapes(model.name, model.run, feeds, settings, key)
     model.batch_shapes, model.buckets, model.identity = shapes.batch_shapes, shapes.buckets, shapes.proof
     model.encoder = load_encoder(folder, manifest, settings)
     log_loaded(model.name, provider, shapes.proof, started)
@@ -367,16 +404,18 @@ def load_model(folder: Path, manifest: Manifest, settings: Settings) -> LoadedMo
 
 
 def log_loaded(name: str, provider: str, proof: IdentityProof, started: float) -> None:
-    """The one line per loaded graph: provider, batch shapes and what the identity proof found and cost."""
+    """The one line per loaded graph: provider, batch shapes, what the identity proof found and cost (proof_ms: 0
+    where the proof cache had it), what the proof cache said and did, and the graph's whole load time."""
     log.info(
         "loaded model=%s provider=%s batch_shapes=%s identical=%s proof_sizes=1-%d proof_passes=%d proof_ms=%.0f "
-        "ms=%.0f",
+        "proof_cache=%s ms=%.0f",
         name,
         provider,
         proof.shapes,
         proof.identical,
         proof.max_batch,
         proof.passes,
-        1000 * proof.seconds,
+        0 if proof.cached else 1000 * proof.seconds,
+        proof.cache,
         1000 * (time.perf_counter() - started),
     )

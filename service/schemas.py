@@ -506,7 +506,14 @@ _MODEL_INFO_EXAMPLE: dict[str, Any] = {
     "sha256": "3545f85048b7ead8f3f50fc85fe0ffa62bae3cdaa44674af4f6792f5b69bc153",
     "provider": "CPUExecutionProvider",
     "batch_shapes": "dynamic",
-    "identity": {"shapes": "dynamic", "max_batch": 64, "passes": 2, "identical": True, "seconds": 0.61},
+    "identity": {
+        "shapes": "dynamic",
+        "max_batch": 64,
+        "passes": 2,
+        "identical": True,
+        "seconds": 0.61,
+        "cached": False,
+    },
     "opset": 18,
     "metrics": {"fid": 3.1, "label_accuracy": 0.99},
 }
@@ -538,7 +545,13 @@ class IdentityInfo(BaseModel):
     max_batch: int = Field(description="every batch size from 1 to this was run (GAN_MAX_BATCH)")
     passes: int
     identical: bool = Field(description="false only where GAN_BATCH_SHAPES forced a mode the proof refuted")
-    seconds: float = Field(description="what the proof added to start-up (all graphs of the model)")
+    seconds: float = Field(
+        description="what the proof took when it ran, at this start or when the proof cache recorded it (all graphs)"
+    )
+    cached: bool = Field(
+        False,
+        description="true where this start found the proof in the proof cache (GAN_PROOF_CACHE_DIR) and skipped it",
+    )
 
 
 class ModelInfo(BaseModel):

@@ -7,6 +7,7 @@ instead of misbehaving under load.
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -50,6 +51,14 @@ class Settings(BaseSettings):
     threads: int = Field(default=0, ge=0, le=256)  # ORT intra-op threads; 0: the CPUs this process may use ÷ workers
     provider: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when a session really runs on it
     batch_shapes: Literal["auto", "dynamic", "fixed"] = "auto"  # auto: probe batch-size invariance
+    # Where identity proofs are recorded, so a restart with the same graphs, ONNX Runtime, CPU/GPU and settings skips
+    # them (service/proofcache.py). Per user under the temporary directory by default: writable on a read-only root
+    # with /tmp mounted, and nothing under $HOME. Empty: no cache, every start proves.
+    # Graphs loading (and proving) at once at start-up and on reload; 0: the CPUs this process may use.
+    load_parallel: int = Field(default=0, ge=0, le=64)
+    proof_cache_dir: Path | None = Field(
+        default_factory=lambda: Path(tempfile.gettempdir()) / f"gan-proofs-{os.getuid()}"
+    )
     max_body_bytes: int = Field(default=65536, ge=1024)  # larger request bodies get 413
     warmup_delay_s: float = Field(default=0.0, ge=0.0, le=600.0)  # artificial delay before loading (tests)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -77,6 +86,12 @@ class Settings(BaseSettings):
     admin_keys: Keys = ()  # keys for /admin/* (and, being stronger, for every other route)
     admin_keys_file: Path | None = None
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # browser origins allowed to call; "*" for any
+
+    @field_validator("proof_cache_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        """GAN_PROOF_CACHE_DIR= (empty) turns the cache off."""
+        return None if value == "" else value
 
     @field_validator("api_keys", "admin_keys", "cors_origins", mode="before")
     @classmethod
@@ -113,11 +128,14 @@ class Settings(BaseSettings):
         that each took every CPU would fight over them)."""
         if self.threads:
             return self.threads
+        return max(1, self.cpus() // self.workers)
+
+    def cpus(self) -> int:
+        """The CPUs this process may run on."""
         try:
-            cpus = len(os.sched_getaffinity(0))
+            return len(os.sched_getaffinity(0))
         except AttributeError:  # not Linux
-            cpus = os.cpu_count() or 1
-        return max(1, cpus // self.workers)
+            return os.cpu_count() or 1
 
 
 @lru_cache

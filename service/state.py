@@ -27,7 +27,7 @@ from service import deadline
 from service.auth import KeyRing
 from service.batcher import Batcher, BatcherStopped, Inputs, QueueFull
 from service.errors import ClientGone, InputError, ModelNotFound, Unavailable
-from service.manifest import TextToImageManifest, TranslatorManifest, file_sha256
+from service.manifest import Manifest, TextToImageManifest, TranslatorManifest, file_sha256
 from service.metrics import Metrics
 from service.pipelines import LoadedTextToImage, LoadedTranslator, Pipeline, Runner, load_pipeline
 from service.protocol import DISCONNECT
@@ -94,6 +94,7 @@ class ServiceState:
     _retiring: set[Lane] = field(default_factory=set)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _load_slots: asyncio.Semaphore = field(default_factory=asyncio.Semaphore)  # graphs loading at once (reload)
 
     @property
     def ready(self) -> bool:
@@ -152,13 +153,29 @@ class ServiceState:
             todo = plan(served, found)
             added: list[str] = []
             updated: list[str] = []
-            for folder, manifest in todo.load:
-                try:
-                    model = await asyncio.to_thread(load_model, folder, manifest, s)
-                except Exception as exc:  # one bad model (or a bug it triggers) must not stop the rest
-                    if not isinstance(exc, ModelLoadError):
-                        log.exception("loading %s failed unexpectedly", manifest.name)
-                    reason = " ".join(str(exc).split())
+            # Loaded side by side, GAN_LOAD_PARALLEL at once (the CPUs by default: the proof's single-image runs
+            # leave ORT's threads mostly idle, so one graph's proof overlaps another's), each served as soon as it
+            # is proven. Translators and text-to-image models load meanwhile, from the same slots.
+            self._load_slots = asyncio.Semaphore(s.load_parallel or s.cpus())
+
+            async def load_one(folder: Path, manifest: Manifest) -> tuple[Path, Manifest, LoadedModel | Exception]:
+                async with self._load_slots:
+                    try:
+                        return folder, manifest, await asyncio.to_thread(load_model, folder, manifest, s)
+                    except Exception as exc:
+                        return folder, manifest, exc
+
+            gone = list(todo.remove)  # generators only: _reload_pipelines adds the pipelines it drops
+            loads = [load_one(f, m) for f, m in todo.load]
+            pipelines = asyncio.ensure_future(
+                self._reload_pipelines(added, updated, todo.remove, todo.keep, failed, broken)
+            )
+            for done in asyncio.as_completed(loads):
+                folder, manifest, model = await done
+                if isinstance(model, Exception):  # one bad model (or a bug it triggers) must not stop the rest
+                    if not isinstance(model, ModelLoadError):
+                        log.error("loading %s failed unexpectedly", manifest.name, exc_info=model)
+                    reason = " ".join(str(model).split())
                     if manifest.name in self.registry.models:
                         reason += "; still serving the previous version"
                     failed[manifest.name] = reason
@@ -166,11 +183,13 @@ class ServiceState:
                 (updated if model.name in self.registry.models else added).append(model.name)
                 await self._serve(model)
                 self.folders[model.name] = folder
-            for name in todo.remove:
+            for name in gone:
                 self.registry.remove(name)
                 self.folders.pop(name, None)
                 self._retire(self.lanes.pop(name))
-            await self._reload_pipelines(added, updated, todo.remove, todo.keep, failed, broken)
+            await pipelines
+            added.sort()  # in the order they were proven until here
+            updated.sort()
             self.registry.failed = failed
             for name, reason in failed.items():
                 log.error("not serving %s: %s", name, reason)
@@ -221,7 +240,8 @@ class ServiceState:
                 kept.append(manifest.name)
                 continue
             try:
-                pipeline = await asyncio.to_thread(load_pipeline, folder, manifest, self.settings)
+                async with self._load_slots:
+                    pipeline = await asyncio.to_thread(load_pipeline, folder, manifest, self.settings)
             except Exception as exc:  # as for generators: one bad model never stops the rest
                 if not isinstance(exc, ModelLoadError):
                     log.exception("loading %s failed unexpectedly", manifest.name)

@@ -1,8 +1,8 @@
 """The newcomer's walk-through, replayed as a script from the README itself.
 
 In a fresh copy of the repository and a fresh venv (tests/fresh.py: the test environment's packages stand in
-for PyPI), README command 1 (`pip install -c constraints.txt . && python -m service`) serves the committed models on a free
-loopback port; then every `curl` and `gan` example of the README, and its Python snippet, runs against it
+for PyPI), README command 1 (`pip install -c constraints.txt . && python -m service`) serves the committed models
+on a free loopback port; then every `curl` and `gan` example of the README, and its Python snippet, runs against it
 as written, `localhost:8000` pointed at that port. Each must succeed and write a valid PNG of the size its
 request implies, and the install must leave nothing `git status` would show. Two settings keep it fast and
 local: GAN_HOST and GAN_PORT (loopback, a free port) and GAN_MAX_BATCH=4 (start-up proves byte identity at

@@ -22,6 +22,7 @@ def identity_info(proofs: list[IdentityProof | None]) -> IdentityInfo:
         passes=done[0].passes,
         identical=all(p.identical for p in done),
         seconds=round(sum(p.seconds for p in done), 3),
+        cached=all(p.cached for p in done),
     )
 
 

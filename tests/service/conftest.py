@@ -31,6 +31,10 @@ REPO = Path(__file__).resolve().parents[2]
 EXPORTED = REPO / "exported_models"
 STARTUP_TIMEOUT_S = 90.0
 WARMUP_DELAY_S = 1.0
+# Every test server records its identity proofs here and finds them at its next start (service/proofcache.py): the
+# key holds the graph, ONNX Runtime, the CPU and the settings, so a server with other settings proves afresh. Kept
+# between runs (an ignored folder); tests of the cache itself use their own.
+PROOF_CACHE = REPO / ".pytest_cache" / "gan-proofs"
 
 
 # ---------- tiny ONNX generators ----------
@@ -277,6 +281,7 @@ def server(served_models_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
         "GAN_THREADS": "2",
         "GAN_WARMUP_DELAY_S": str(WARMUP_DELAY_S),
         "GAN_LOG_LEVEL": "info",
+        "GAN_PROOF_CACHE_DIR": str(PROOF_CACHE),
     }
     env.pop("GAN_DEFAULT_MODEL", None)
     log = tmp_path_factory.mktemp("server") / "server.log"

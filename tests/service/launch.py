@@ -25,7 +25,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .conftest import REPO, dockerfile_cmd, free_port, tiny_manifest
+from .conftest import PROOF_CACHE, REPO, dockerfile_cmd, free_port, tiny_manifest
 
 STARTUP_TIMEOUT_S = 90.0
 
@@ -64,6 +64,7 @@ def server_env(models_dir: Path, port: int, **settings: Any) -> dict[str, str]:
     """The environment minus any inherited GAN_* variable, plus these settings as GAN_<NAME>."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GAN_")}
     base = {"host": "127.0.0.1", "port": port, "models_dir": models_dir, "threads": 1, "log_level": "info"}
+    base["proof_cache_dir"] = PROOF_CACHE  # shared by the tests' servers (conftest.py)
     env |= {f"GAN_{k.upper()}": str(v) for k, v in (base | settings).items()}
     return env
 

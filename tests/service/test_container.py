@@ -55,8 +55,15 @@ def test_the_service_runs_with_a_read_only_root_file_system(tmp_path: Path):
     models = tmp_path / "models"
     for name in ("tiny-dcgan", "tiny-infogan"):
         write_tiny_model(models, name, **TINY_KINDS[name])
+    proofs = tmp_path / "proofs"  # the proof cache: read-only here like everything else
     server = start(
-        models, tmp_path / "server.log", prefix=READ_ONLY, cwd=REPO, admin_keys=ADMIN_KEY, default_model="tiny-dcgan"
+        models,
+        tmp_path / "server.log",
+        prefix=READ_ONLY,
+        cwd=REPO,
+        admin_keys=ADMIN_KEY,
+        default_model="tiny-dcgan",
+        proof_cache_dir=proofs,
     )
     try:
         wait_ready(server)
@@ -72,6 +79,7 @@ def test_the_service_runs_with_a_read_only_root_file_system(tmp_path: Path):
         code = server.stop()
     assert code == 0, server.text()[-3000:]
     assert "Read-only file system" not in server.text()
+    assert server.text().count("proof_cache=miss(absent),unwritable:EROFS") == 2 and not proofs.exists()  # proven
     assert not warnings(server.text())  # ONNX Runtime's telemetry used to warn that it could not save its device id
 
 
@@ -129,5 +137,5 @@ def test_the_image_build_leaves_no_build_outputs_and_no_device_id(tmp_path: Path
     copied = sorted(os.listdir(app))
     done = subprocess.run(["sh", "-c", steps[first_run][1]], cwd=app, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    assert sorted(os.listdir(app)) == copied == ["README.md", "pyproject.toml", "service"]
+    assert sorted(os.listdir(app)) == copied == ["README.md", "constraints.txt", "pyproject.toml", "service"]
     assert not (home / ".cache").exists()
