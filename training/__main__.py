@@ -27,7 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     for name, purpose in purposes.items():
         p = sub.add_parser(name, help=purpose, description=purpose, parents=[common])
-        p.add_argument("models", nargs="+", help="e.g. mnist-dcgan fashion-wgan-gp")
+        p.add_argument("models", nargs="+", help="e.g. mnist-dcgan fashion-wgan-gp; with --data, variants: dcgan cgan")
+        p.add_argument("--data", help="a folder of one's own pictures (PNG/JPEG, one sub-folder per class)")
+        p.add_argument("--name", help="with --data: the model's name (default <folder>-<variant>)")
+        p.add_argument("--size", type=int, default=32, choices=[32, 64], help="with --data: image size")
+        p.add_argument("--channels", type=int, default=3, choices=[1, 3], help="with --data: 1 grey, 3 RGB")
+        p.add_argument("--background", default="white", help="with --data: what transparency becomes")
+        p.add_argument("--skip-bad", action="store_true", help="with --data: leave unreadable files out, listed")
         p.add_argument("--epochs", type=int)
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--batch-size", type=int, default=64)
@@ -41,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export", help="checkpoint → ONNX + manifest + samples.png + losses.png", parents=[common])
     p.add_argument("models", nargs="+")
     p = sub.add_parser("classifier", help="train the evaluation classifier of a dataset", parents=[common])
-    p.add_argument("datasets", nargs="+", choices=["mnist", "fashion-mnist"])
+    p.add_argument("datasets", nargs="+", choices=["mnist", "fashion-mnist", "emoji"])
     p.add_argument("--epochs", type=int, default=8)
     p = sub.add_parser("evaluate", help="measure exported models; rewrite docs/MODELS.md", parents=[common])
     p.add_argument("models", nargs="*", help="default: every exported model")
@@ -167,8 +173,11 @@ def run(args: argparse.Namespace) -> int:
             evaluate.train_classifier(Path(args.data_dir), dataset, args.epochs)
         return 0
     if args.command in ("train", "all"):
+        if args.data and args.name and len(args.models) > 1:
+            raise ValueError("--name names one model: give one variant with it")
         for name in args.models:
-            r = recipes.recipe(name)
+            r = recipes.folder_recipe(args.data, name, args.name) if args.data else recipes.recipe(name)
+            name = r.name
             cfg = trainer.TrainConfig(
                 model=name,
                 dataset=r.dataset,
@@ -184,6 +193,10 @@ def run(args: argparse.Namespace) -> int:
                 max_steps=args.max_steps,
                 val_samples=args.val_samples,
                 device=args.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+                image_size=args.size,
+                channels=args.channels,
+                background=args.background,
+                skip_bad=args.skip_bad,
             )
             t = trainer.Trainer(cfg, r.declared_variant())
             if not args.fresh:
@@ -194,7 +207,8 @@ def run(args: argparse.Namespace) -> int:
             save_loss_curves(t.history, t.cfg.run_dir / "losses.png", name)
             if args.command == "all":
                 export.export(t.checkpoint_path, models_dir, name)
-                evaluate.evaluate_models(Path(args.data_dir), models_dir, [name])
+                if not args.data:  # a folder of one's own has no evaluation classifier
+                    evaluate.evaluate_models(Path(args.data_dir), models_dir, [name])
         distributed.teardown()
         return 0
     if args.command == "export":

@@ -23,9 +23,10 @@ class Board:
                 self.writer.add_scalar(f"{prefix}/{key}", value, step)
 
     def images(self, step: int, images: np.ndarray, tag: str = "samples") -> None:
-        """[N, C, H, W] in [-1, 1] as one 8-wide grid."""
+        """[N, C, H, W] in [-1, 1] as one 8-wide grid, grey or colour."""
         if self.writer is not None:
-            self.writer.add_image(tag, np.asarray(grid(images, 8)), step, dataformats="HW")
+            pixels = np.asarray(grid(images, 8))
+            self.writer.add_image(tag, pixels, step, dataformats="HW" if pixels.ndim == 2 else "HWC")
 
     def close(self) -> None:
         if self.writer is not None:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import DATASETS
+from .data import DATASETS, DatasetInfo
 from .figures import save_grid, save_loss_curves
 from .models import Generator
 from .trainer import load_generator
@@ -151,7 +151,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     g, state = load_generator(checkpoint)
     recalibrate_batchnorm(g)
     cfg, train, variant = g.cfg, state["train_config"], state["variant"]
-    info = DATASETS[train["dataset"]]
+    info = DatasetInfo(**state["dataset_info"]) if "dataset_info" in state else DATASETS[train["dataset"]]
     folder = out_dir / name
     folder.mkdir(parents=True, exist_ok=True)
     onnx_path = folder / "model.onnx"
@@ -168,7 +168,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     manifest = {
         "name": name,
         "variant": variant["name"],
-        "dataset": train["dataset"],
+        "dataset": train["dataset"] if train["dataset"] in DATASETS else Path(train["dataset"]).name,
         "latent_dim": cfg.latent_dim,
         "conditional": conditional,
         "num_classes": cfg.num_classes if conditional else None,

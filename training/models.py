@@ -1,11 +1,14 @@
-"""Generators and discriminators for 28×28 images, built from one ModelConfig.
+"""Generators and discriminators, built from one ModelConfig.
 
 Conditioning, InfoGAN codes, the discriminator's heads and the improved-training layers are
-switches on two architectures (an MLP and a DCGAN-style conv net), not separate classes.
+switches on two architectures (an MLP and a DCGAN-style conv net), not separate classes. The conv net has two
+layouts by image size: at 28×28 the MNIST nets (7×7 → 14 → 28); at 32 or 64 the DCGAN paper's (Radford 2015),
+which starts at 4×4 and doubles until the size with channels halving, and whose D halves back down to 4×4.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +21,7 @@ class ModelConfig:
     arch: Literal["mlp", "conv"] = "conv"  # mlp: Goodfellow 2014; conv: Radford 2015
     latent_dim: int = 100
     channels: int = 1  # image channels
-    size: int = 28  # image height = width; the conv net needs a multiple of 4
+    size: int = 28  # image height = width; the conv net needs a multiple of 4, or 32 or 64 for the paper's layout
     width: int = 64  # conv: channels of the last hidden layer; mlp: a quarter of the widest layer
     d_width: int = 0  # the same for D, where it differs from G's (0: width)
     num_classes: int = 0  # classes of the data: the size of the label input and of the class heads
@@ -35,6 +38,12 @@ class ModelConfig:
     d_layers: int = 2  # conv: D's strided convolutions; each beyond the second doubles the channels (3×3 kernels)
     g_fc: int = 0  # conv: a hidden fully connected layer of this width before G's first feature map (InfoGAN's)
     mlp_g_norm: bool = False  # mlp: batch norm after each hidden layer of G
+
+
+def doublings(size: int) -> int:
+    """The DCGAN paper's layout for a power of two from 32: how many times 4×4 doubles to reach it; 0 for the
+    MNIST layout."""
+    return size.bit_length() - 3 if size >= 32 and size & (size - 1) == 0 else 0
 
 
 def one_hot(index: torch.Tensor, n: int) -> torch.Tensor:
@@ -97,16 +106,21 @@ class Generator(nn.Module):
             hidden: list[nn.Module] = []
             if cfg.g_fc:  # lets codes and noise interact before the first feature map
                 hidden = [nn.Linear(n_in, cfg.g_fc, bias=False), nn.BatchNorm1d(cfg.g_fc), nn.ReLU()]
+            # channels of each feature map, first to last: 2w at 7×7 and w at 14×14 (MNIST), or 8w, 4w, 2w, w
+            # from 4×4 doubling to 32×32 or 64×64 (the paper's layout, its last map at half the size)
+            n = doublings(cfg.size)
+            chans, s = ([w << k for k in range(n - 1, -1, -1)], 4) if n else ([2 * w, w], s)
+            ups: list[nn.Module] = []
+            for c_in, c_out in itertools.pairwise(chans):
+                ups += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), norm(c_out), nn.ReLU()]
             self.net = nn.Sequential(
                 *hidden,
-                nn.Linear(cfg.g_fc or n_in, 2 * w * s * s, bias=False),
-                nn.Unflatten(1, (2 * w, s, s)),
-                norm(2 * w),
+                nn.Linear(cfg.g_fc or n_in, chans[0] * s * s, bias=False),
+                nn.Unflatten(1, (chans[0], s, s)),
+                norm(chans[0]),
                 nn.ReLU(),
-                nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),
-                norm(w),
-                nn.ReLU(),
-                nn.ConvTranspose2d(w, cfg.channels, 4, 2, 1),
+                *ups,
+                nn.ConvTranspose2d(chans[-1], cfg.channels, 4, 2, 1),
                 nn.Tanh(),
             )
         if cfg.g_norm == "virtual":
@@ -194,8 +208,9 @@ class Discriminator(nn.Module):
             }
             c, s = cfg.d_width or cfg.width, cfg.size // 2
             layers: list[nn.Module] = [nn.Conv2d(cfg.channels, c, 4, 2, 1), nn.LeakyReLU(0.2)]
-            for i in range(1, cfg.d_layers):
-                k = 4 if i == 1 else 3  # 3×3, stride 2, padding 1 halves 7 to 4 (rounding up)
+            n = doublings(cfg.size)  # the paper's layout halves down to 4×4 whatever d_layers says
+            for i in range(1, n or cfg.d_layers):
+                k = 4 if i == 1 or n else 3  # 3×3, stride 2, padding 1 halves 7 to 4 (rounding up)
                 layers += [nn.Conv2d(c, 2 * c, k, 2, 1, bias=cfg.d_norm == "none"), norms[cfg.d_norm](2 * c)]
                 layers.append(nn.LeakyReLU(0.2))
                 c, s = 2 * c, (s + 1) // 2

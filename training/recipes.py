@@ -8,11 +8,13 @@ less per model; each length says why. The manifest records the epochs and wall t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from .data import DATASETS
 from .variants import VARIANTS, Variant
 
-PREFIXES = {"mnist": "mnist", "fashion": "fashion-mnist"}
+PREFIXES = {"mnist": "mnist", "fashion": "fashion-mnist", "emoji": "emoji"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,15 @@ EMA_DECAY = {  # by model, where G oscillates: a longer average of its weights
     # average differs): validation FID 158.6 at its best epoch, 32, against 132.0 at 34
     "fashion-vanilla": 1 - 1 / 3000,
 }
+# Colour pictures at 32×32 or 64×64 (the emoji, a folder of one's own): the DCGAN paper's nets and rates, no FC
+# layers, DiffAugment for D (Zhao 2020), since a few thousand images are little data for a GAN
+IMAGE_OVERRIDES: dict[str, Any] = {
+    "d_fc": 0,
+    "g_fc": 0,
+    "lr_g": 2e-4,
+    "width": 48,
+    "diff_augment": ("colour", "translation", "cutout"),
+}
 DEFAULT_EPOCHS = 5
 ABLATION_EPOCHS = 1  # one pass each: the studies share two CPU cores with the committed models' training
 
@@ -130,15 +141,25 @@ def recipe(name: str) -> Recipe:
         )
     epochs = ABLATION_EPOCHS if variant.startswith("dcgan-") else EPOCHS.get(variant, DEFAULT_EPOCHS)
     epochs = MODEL_EPOCHS.get(name, epochs)
+    base = IMAGE_OVERRIDES if DATASETS[PREFIXES[prefix]].source == "images" else {}
     return Recipe(
         name,
         PREFIXES[prefix],
         variant,
         epochs,
         DECAY_EPOCHS.get(name, 0),
-        VARIANT_OVERRIDES.get(name, {}),
+        base | VARIANT_OVERRIDES.get(name, {}),
         EMA_DECAY.get(name, Recipe.ema_decay),
     )
+
+
+def folder_recipe(folder: str, variant: str, name: str | None = None, epochs: int | None = None) -> Recipe:
+    """The recipe for a folder of one's own pictures: the colour nets of IMAGE_OVERRIDES; named
+    `<folder>-<variant>` unless a name is given."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant {variant!r} unknown; choose one of {', '.join(VARIANTS)}")
+    name = name or f"{Path(folder).resolve().name}-{variant}"
+    return Recipe(name, folder, variant, epochs or DEFAULT_EPOCHS, overrides=dict(IMAGE_OVERRIDES))
 
 
 @dataclass(frozen=True)

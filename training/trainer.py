@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 from . import augment, distributed, losses
 from .board import Board
-from .data import DATASETS, labelled_subset, load_split, shuffled_batches, to_tensor
+from .data import DATASETS, DatasetInfo, image_folder, labelled_subset, load_split, shuffled_batches, to_tensor
+from .diffaugment import diff_augment
 from .models import Discriminator, Generator, ModelConfig
 from .variants import VARIANTS, Variant
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class TrainConfig:
     model: str  # output name, e.g. "mnist-dcgan"; the run folder is runs_dir / model
-    dataset: str = "mnist"  # a key of data.DATASETS
+    dataset: str = "mnist"  # a key of data.DATASETS, or the path of a folder of one's own pictures
     variant: str = "dcgan"  # a key of variants.VARIANTS
     epochs: int = 5
     decay_epochs: int = 0  # both learning rates fall linearly to zero over the run's last this many epochs
@@ -45,10 +46,25 @@ class TrainConfig:
     val_samples: int = 5_000  # samples for the validation FID after each epoch, which picks the exported weights
     tensorboard: bool = True  # event files under run_dir/tensorboard
     device: str = "cpu"
+    # a folder of one's own pictures (dataset a path): decoded at this size (32 or 64), grey (1) or RGB (3), alpha on
+    # this background; with skip_bad, unreadable files are left out and listed instead of stopping the run
+    image_size: int = 32
+    channels: int = 3
+    background: str = "white"
+    skip_bad: bool = False
 
     @property
     def run_dir(self) -> Path:
         return Path(self.runs_dir) / self.model
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.runs_dir) / "datasets"
+
+    def dataset_info(self) -> DatasetInfo:
+        if self.dataset in DATASETS:
+            return DATASETS[self.dataset]
+        return image_folder(Path(self.dataset), self.image_size, self.channels, self.background)
 
 
 def init_weights(m: nn.Module) -> None:
@@ -67,8 +83,8 @@ class Trainer:
         self.cfg = cfg
         self.variant = variant or VARIANTS[cfg.variant]
         self.variant.validate()
-        info = DATASETS[cfg.dataset]
-        images, labels = load_split(Path(cfg.data_dir), cfg.dataset, "fit")
+        self.data = info = cfg.dataset_info()
+        images, labels = load_split(Path(cfg.data_dir), info, "fit", cfg.cache_dir, cfg.skip_bad)
         if cfg.limit:
             images, labels = images[: cfg.limit], labels[: cfg.limit]
         self.rank, self.world, device = distributed.setup(cfg.device)
@@ -106,10 +122,12 @@ class Trainer:
         self.validation: list[dict[str, float]] = []  # {epoch, step, fid} after each epoch
         self.best: dict | None = None  # the averaged weights of the lowest validation FID so far, and when
         self.validator = None
-        if cfg.val_samples and self.rank == 0:
+        if cfg.val_samples and self.rank == 0 and cfg.dataset not in DATASETS:
+            log.info("%s: no evaluation classifier for a folder of one's own: no validation FID", cfg.model)
+        elif cfg.val_samples and self.rank == 0:
             from .validation import Validator  # imported here: it reaches the trainer again through export
 
-            self.validator = Validator(Path(cfg.data_dir), cfg.dataset, cfg.val_samples)
+            self.validator = Validator(Path(cfg.data_dir), cfg.dataset, cfg.val_samples, cfg.cache_dir)
 
     # --- one step of each player -------------------------------------------------------------
 
@@ -130,6 +148,10 @@ class Trainer:
         k = torch.arange(self.model_config.n_cont, device=self.device)
         return (k * self.variant.code_stagger_epochs <= epoch).float()
 
+    def discriminate(self, x: torch.Tensor, label: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """D's outputs on `x` as D sees every image: through the variant's DiffAugment policy, if any."""
+        return self.d_net(diff_augment(x, self.variant.diff_augment), label)
+
     def head_terms(
         self, out: dict[str, torch.Tensor], inputs: dict[str, torch.Tensor], fake: torch.Tensor
     ) -> torch.Tensor:
@@ -138,10 +160,10 @@ class Trainer:
         if v.d_head == "aux":
             term = term + v.aux_weight * losses.class_loss(out["class_logits"], inputs["label"])
         if v.codes:
-            q_cat = self.d_net(augment.restyle(fake))["q_cat"] if v.q_restyle else out["q_cat"]
+            q_cat = self.discriminate(augment.restyle(fake))["q_cat"] if v.q_restyle else out["q_cat"]
             q_cont = out["q_cont"]
             if v.q_parity and self.epochs_done >= v.q_parity_epoch:
-                q_cont = augment.parity_reading(lambda x: self.d_net(x)["q_cont"], fake, q_cont, v.q_parity)
+                q_cont = augment.parity_reading(lambda x: self.discriminate(x)["q_cont"], fake, q_cont, v.q_parity)
             term = term + v.info_weight * losses.info_loss(
                 q_cat, q_cont, inputs["c_cat"], inputs["c_cont"], v.cont_weight, out.get("q_log_std")
             )
@@ -160,12 +182,12 @@ class Trainer:
         with torch.no_grad():
             fake = self.g_net(**inputs)
         fake_label = inputs.get("label")
-        out_real = self.d_net(real, labels if v.conditional else None)
-        out_fake = self.d_net(fake, fake_label)
+        out_real = self.discriminate(real, labels if v.conditional else None)
+        out_fake = self.discriminate(fake, fake_label)
         loss = pair.d(out_real["adv"], out_fake["adv"], v.real_target)
         logs = {"d_adv": loss.item()}
         if v.gp_weight:
-            gp = losses.gradient_penalty(lambda x: self.d_net(x, fake_label)["adv"], real, fake)
+            gp = losses.gradient_penalty(lambda x: self.discriminate(x, fake_label)["adv"], real, fake)
             loss = loss + v.gp_weight * gp
             logs["gp"] = gp.item()
         if v.d_head == "aux":
@@ -174,7 +196,7 @@ class Trainer:
             # Supervised term on the few labelled examples, or on the real batch when every label is known.
             if self.labelled is not None:
                 pick = self.labelled_batch(real.shape[0])
-                logits, targets = self.d_net(self.images[pick])["class_logits"], self.labels[pick]
+                logits, targets = self.discriminate(self.images[pick])["class_logits"], self.labels[pick]
             else:
                 logits, targets = out_real["class_logits"], labels
             sup = losses.class_loss(logits, targets)
@@ -200,10 +222,10 @@ class Trainer:
         v, pair = self.variant, losses.LOSSES[self.variant.loss]
         inputs = self.sample_inputs(real.shape[0])
         fake = self.g_net(**inputs)
-        out = self.d_net(fake, inputs.get("label"))
+        out = self.discriminate(fake, inputs.get("label"))
         if v.feature_matching:
             with torch.no_grad():
-                real_features = self.d_net(real, None)["features"]
+                real_features = self.discriminate(real, None)["features"]
             loss = losses.feature_matching(real_features, out["features"])
         else:
             loss = pair.g(out["adv"])
@@ -330,7 +352,7 @@ class Trainer:
     @torch.no_grad()
     def classify_test_split(self) -> float:
         """SGAN: the discriminator as a classifier on the test split (Salimans 2016 §5)."""
-        images, labels = load_split(Path(self.cfg.data_dir), self.cfg.dataset, "test")
+        images, labels = load_split(Path(self.cfg.data_dir), self.data, "test", self.cfg.cache_dir)
         self.D.eval()
         correct = 0
         for start in range(0, len(images), 1000):
@@ -354,6 +376,7 @@ class Trainer:
             "train_config": asdict(self.cfg),
             "variant": asdict(self.variant),
             "model_config": asdict(self.model_config),
+            "dataset_info": asdict(self.data),
             "generator": self.G.state_dict(),
             "generator_ema": self.G_ema.state_dict(),
             "discriminator": self.D.state_dict(),

@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import load_split, to_tensor
+from .data import DEFAULT_CACHE, load_split, to_tensor
 from .evaluate import classify, frechet_distance, load_classifier, moments
 from .export import onnx_inputs, recalibrate_batchnorm
 from .models import Generator
 
 
 class Validator:
-    def __init__(self, data_dir: Path, dataset: str, samples: int) -> None:
+    def __init__(self, data_dir: Path, dataset: str, samples: int, cache_dir: Path = DEFAULT_CACHE) -> None:
         with torch.random.fork_rng(devices=[]):  # building the classifier draws initial weights: not the run's
             self.classifier = load_classifier(dataset)
-        images, _ = load_split(data_dir, dataset, "val")
+        images, _ = load_split(data_dir, dataset, "val", cache_dir)
         self.reference = moments(classify(self.classifier, to_tensor(images))[0])
         self.samples = samples
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from .augment import PARITIES
+from .diffaugment import POLICIES
 from .losses import LOSSES
 from .models import ModelConfig
 
@@ -54,6 +55,8 @@ class Variant:
     historical_weight: float = 0.0
     real_target: float = 1.0  # < 1: one-sided label smoothing
     virtual_bn: bool = False
+    # DiffAugment (Zhao 2020) policies through which D sees every image, real and fake: colour, translation, cutout
+    diff_augment: tuple[str, ...] = ()
 
     def validate(self) -> None:
         """Reject combinations that cannot train, saying what to change."""
@@ -84,6 +87,8 @@ class Variant:
             problems.append("g_fc's batch norm would use batch statistics; virtual_bn needs g_fc 0")
         if self.real_target != 1.0 and self.loss == "wasserstein":
             problems.append("label smoothing has no meaning for a Wasserstein critic")
+        if unknown := set(self.diff_augment) - set(POLICIES):
+            problems.append(f"diff_augment {sorted(unknown)} unknown; choose from {', '.join(POLICIES)}")
         if problems:
             raise ValueError(f"variant {self.name}: " + "; ".join(problems))
 
