@@ -166,7 +166,7 @@ class ServiceState:
                         return folder, manifest, exc
 
             gone = list(todo.remove)  # generators only: _reload_pipelines adds the pipelines it drops
-            loads = [load_one(f, m) for f, m in todo.load]
+            loads = [asyncio.ensure_future(load_one(f, m)) for f, m in todo.load]  # take slots in folder order
             pipelines = asyncio.ensure_future(
                 self._reload_pipelines(added, updated, todo.remove, todo.keep, failed, broken)
             )

@@ -136,7 +136,7 @@ def test_readyz_says_loading_with_the_models_proven_so_far_while_proofs_run(tmp_
     `loading` naming those until the last proof is done (docs/OPERATIONS.md). One at a time, the quick model
     that comes second waits for the slow one."""
     models = tmp_path / "models"
-    write_slow_model(models, "tiny-aslow", layers=400)
+    write_slow_model(models, "tiny-aslow", layers=200, width=512)
     write_tiny_model(models, "tiny-dcgan", **TINY_KINDS["tiny-dcgan"])
     cache = tmp_path / "proofs"
     server = start(models, tmp_path / "server.log", proof_cache_dir=cache, max_batch=8, load_parallel=parallel)
