@@ -199,13 +199,23 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
         "metrics": dict(state["metrics"]),
     }
     old = folder / "manifest.json"
-    if old.exists():  # keep what was measured of this very file: its figures, its encoder, its truncation table
+    if old.exists():
         previous = json.loads(old.read_text())
         if previous.get("sha256") == manifest["sha256"]:
-            manifest["metrics"] = previous.get("metrics", {}) | manifest["metrics"]
-            manifest |= {k: previous[k] for k in ("encoder", "truncation") if k in previous}
+            manifest = keep_measured(manifest, previous)
     write_manifest(folder, manifest)
     return manifest
+
+
+def keep_measured(fresh: dict, previous: dict) -> dict:
+    """`fresh` laid over `previous`, the manifest of this very file, at every depth: each field export writes is
+    rewritten, and everything other commands measured of the file is kept (evaluate's metrics, class_counts,
+    code_attributes and codes.continuous_meaning, the encoder, the truncation table, and whatever comes next)."""
+    merged = dict(previous)
+    for key, value in fresh.items():
+        below = previous.get(key)
+        merged[key] = keep_measured(value, below) if isinstance(value, dict) and isinstance(below, dict) else value
+    return merged
 
 
 def selected(state: dict) -> dict | None:

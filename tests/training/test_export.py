@@ -1,0 +1,62 @@
+"""Re-exporting the same file keeps what other commands measured of it; other weights drop all of it."""
+
+import json
+from pathlib import Path
+
+from service.manifest import Manifest
+from training.export import export
+from training.trainer import TrainConfig, Trainer
+
+# What `evaluate` (metrics, class_counts, code_attributes, codes.continuous_meaning), `encoder` (encoder) and
+# `truncation` (truncation) write into an InfoGAN's manifest, in their shapes.
+MEASURED = {
+    "metrics": {"fid": 12.5, "precision": 0.7, "code_purity": 0.9, "samples": 1000},
+    "class_counts": [100] * 10,
+    "code_attributes": {"c1": {"slant": 0.86, "width": 0.1}, "c2": {"slant": 0.05, "width": -0.72}},
+    "encoder": {"file": "encoder.onnx", "generator_sha256": None, "metrics": {"mse": 0.01}},
+    "truncation": {"samples": 100, "seeds": [0, 99], "psi": {"0.7": {"fid": 20.0}}, "generator_sha256": None},
+}
+MEANING = [{"attribute": "slant", "r": 0.86}, {"attribute": "width", "r": -0.72}]
+
+
+def as_json(manifest: dict) -> dict:
+    """As written to and read back from manifest.json (tuples become lists)."""
+    return json.loads(json.dumps(manifest))
+
+
+def measured_into(manifest: dict, sha: str) -> dict:
+    """`manifest` as it stands after evaluate, encoder and truncation measured the file whose sha256 is `sha`."""
+    out = as_json(manifest) | as_json(MEASURED)
+    out["metrics"] = manifest["metrics"] | MEASURED["metrics"]
+    out["codes"] |= {"continuous_meaning": MEANING}
+    out["encoder"]["generator_sha256"] = out["truncation"]["generator_sha256"] = out["sha256"] = sha
+    return out
+
+
+def test_reexport_keeps_every_measured_field_of_the_same_file_only(tmp_path: Path, data_dir: Path) -> None:
+    cfg = TrainConfig(
+        model="i",
+        variant="infogan",
+        max_steps=2,
+        limit=64,
+        val_samples=0,
+        tensorboard=False,
+        data_dir=str(data_dir),
+        runs_dir=str(tmp_path / "runs"),
+    )
+    t = Trainer(cfg)
+    t.fit()
+    out, path = tmp_path / "models", tmp_path / "models" / "i" / "manifest.json"
+    first = export(t.checkpoint_path, out, "i")
+    measured = measured_into(first, first["sha256"])
+    path.write_text(json.dumps(measured))
+
+    again = export(t.checkpoint_path, out, "i")
+    assert as_json(again) == measured, "the same file: everything evaluate, encoder and truncation wrote survives"
+    assert json.loads(path.read_text()) == measured
+    assert Manifest.model_validate(again).codes.continuous_meaning[1].attribute == "width"
+
+    path.write_text(json.dumps(measured_into(first, "0" * 64)))  # the manifest described some other weights
+    other = export(t.checkpoint_path, out, "i")
+    assert as_json(other) == as_json(first), "other weights: nothing measured of the old file is carried over"
+    assert json.loads(path.read_text()) == as_json(first)
