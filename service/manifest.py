@@ -91,6 +91,7 @@ class Manifest(BaseModel):
     opset: int = Field(ge=7)
     training: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, float | None] = Field(default_factory=dict)
+    credit: str | None = Field(None, max_length=500)  # the training data's credit, shown with every sample
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:

@@ -583,6 +583,7 @@ class ModelInfo(BaseModel):
     encoder: dict[str, Any] | None = Field(
         None, description="addition: the encoder's sha256 and figures (POST /encode, `image`); null: takes no images"
     )
+    credit: str | None = Field(None, description="addition: the training data's credit, to show with its samples")
 
 
 class ModelsResponse(BaseModel):

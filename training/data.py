@@ -28,6 +28,7 @@ class DatasetInfo:
     width: int = 28
     source: Literal["idx", "images"] = "idx"  # images: a folder of pictures, one sub-folder per class (folders.py)
     background: str = "white"  # images: what transparent pixels and the margins of non-square pictures become
+    credit: str = ""  # shown wherever samples of a model trained on it are (the licence may require it)
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -66,6 +67,7 @@ DATASETS: dict[str, DatasetInfo] = {
         height=32,
         width=32,
         source="images",
+        credit="Trained on Noto Emoji (Google, Apache 2.0) and Twemoji by Twitter, CC-BY 4.0",
     ),
 }
 DEFAULT_CACHE = Path("runs") / "datasets"  # decoded image folders (folders.py)

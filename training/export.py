@@ -175,6 +175,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
         "class_names": list(info.class_names) if conditional else None,
         "codes": {"categorical": [cfg.n_cat], "continuous": cfg.n_cont} if cfg.n_cat else None,
         "label_blend": False,
+        "credit": info.credit or None,
         "image": {"channels": info.channels, "height": info.height, "width": info.width},
         "inputs": [{"name": n, "dtype": dtypes[n], "shape": shapes[n]} for n in names],
         "outputs": [{"name": "image", "dtype": "float32", "shape": ["N", info.channels, info.height, info.width]}],

@@ -52,6 +52,7 @@ def model_info(model: LoadedModel | Pipeline) -> ModelInfo:
         opset=m.opset,
         metrics=m.metrics,
         encoder=None if model.encoder is None else {"sha256": model.encoder.spec.sha256, **model.encoder.spec.metrics},
+        credit=m.credit,
     )
 
 

@@ -135,6 +135,7 @@ function renderCard(m) {
     ['Codes', m.codes ? `${m.codes.categorical.join('+')} categorical; continuous: ${Array.from({length: m.codes.continuous}, (_, i) => codeName(m.codes, i)).join(', ')}` : '—'],
     ['Runtime', `${m.provider}, ${m.batch_shapes} batches, opset ${m.opset}`],
     ['sha256', `${m.sha256.slice(0, 16)}…`],
+    ...(m.credit ? [['Credit', m.credit]] : []),
   ];
   $('#card-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {textContent: k}), el('dd', {textContent: v})]));
   const metrics = Object.entries(m.metrics || {});
@@ -469,6 +470,7 @@ async function run(view, {history = 'push'} = {}) {
     const responses = await Promise.all(requests.map(([path, body]) => post(path, body, abort.signal)));
     if (view === 'interpolate') app.stopAnimation?.();
     output.replaceChildren(...spec.render(responses));
+    if (info()?.credit) output.append(el('p', {className: 'credit', textContent: info().credit}));
     app.ran[view] = hash;
     section.dataset.state = 'done';
   } catch (err) {

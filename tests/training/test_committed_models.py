@@ -53,7 +53,7 @@ def test_model_matches_manifest_and_runs(folder):
     assert image.shape == (5, m.image.channels, m.image.height, m.image.width)
     assert image.min() >= -1 - 1e-6 and image.max() <= 1 + 1e-6 and image.std() > 0.1  # tanh, within rounding
     with Image.open(folder / "samples.png") as grid:
-        assert grid.mode == "L" and grid.width > 8 * m.image.width
+        assert grid.mode == ("L" if m.image.channels == 1 else "RGB") and grid.width > 8 * m.image.width
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
@@ -168,7 +168,7 @@ def test_pipeline_matches_manifest_and_runs(folder):
         assert image.shape == (5, m.image.channels, m.image.height, m.image.width)
         assert image.min() >= -1 - 1e-6 and image.max() <= 1 + 1e-6 and image.std() > 0.1
     with Image.open(folder / "samples.png") as grid:
-        assert grid.mode == "L" and grid.width > 8 * m.image.width
+        assert grid.mode == ("L" if m.image.channels == 1 else "RGB") and grid.width > 8 * m.image.width
     if isinstance(m, TranslatorManifest):
         for d in m.directions.values():
             bank = np.load(folder / d.bank)
