@@ -18,6 +18,7 @@ def main(url: str = "http://localhost:8000") -> None:
             ),
             "interpolation-dcgan.png": gan.interpolate(3, 8, model="mnist-dcgan", steps=10, columns=10),
             "interpolation-fashion.png": gan.interpolate(1, 4, model="fashion-dcgan", steps=10, columns=10),
+            "interpolation-emoji.png": gan.interpolate(19, 27, model="emoji-dcgan", steps=10, columns=10),
         }
     for name, png in figures.items():
         (DOCS / name).write_bytes(png)

@@ -28,6 +28,7 @@ SHOTS = {  # name: (viewport, permalink fragment with {cond}, {plain}, {info} mo
     "phone": ((390, 844), "#generate?model={plain}&seed=7&n=16"),
     "translate": ((1280, 860), "#translate?model={translator}&direction=a2b&seed=3"),
     "text2image": ((1280, 860), "#text2image?model={text}&text=a+thick+slanted+seven&seed=1&n=16"),
+    "emoji": ((1280, 860), "#generate?model=emoji-cgan&seed=2024&n=36&label="),
 }
 
 
@@ -44,7 +45,9 @@ def main() -> None:
         sync_playwright() as p,
     ):
         served = httpx.get(f"{url}/models").json()["models"]
-        real_first = sorted(served, key=lambda m: (m["name"].startswith("tiny-"), m["variant"] != "cgan"))
+        real_first = sorted(  # the MNIST-family models first; the emoji have a shot of their own
+            served, key=lambda m: (m["name"].startswith("tiny-"), m["variant"] != "cgan", m["dataset"] == "emoji")
+        )
         names = {
             "cond": next(m["name"] for m in real_first if m["conditional"]),
             "plain": next(

@@ -30,7 +30,7 @@ from tests import fresh
 from tests.service.conftest import free_port
 
 README = fresh.REPO / "README.md"
-TILE = 28  # every committed model draws 28×28 images
+TILE = 28  # the MNIST-family models draw 28×28 grey images, the emoji models 32×32 RGB
 STARTUP_TIMEOUT_S = 60.0
 
 
@@ -47,24 +47,25 @@ def readme_commands() -> list[str]:
 def expected_size(command: str) -> tuple[int, int]:
     """The PNG a sampling example writes: a grid of ceil(sqrt(n)) columns, a walk or a sweep in one row (the
     CLI's layout), a translation as source and result side by side."""
+    tile = 32 if "emoji" in command else TILE
     if "translate" in command:
-        return 2 * TILE, TILE
+        return 2 * tile, tile
     count = re.search(r'"n": (\d+)|-n (\d+)', command)
     n = int(next(g for g in count.groups() if g)) if count else 1
     if command.startswith("gan interpolate"):
         n = int(re.search(r"--steps (\d+)", command)[1])  # type: ignore[index]
-        return n * TILE, TILE
+        return n * tile, tile
     if command.startswith("gan infogan"):
         n = len(re.search(r"--sweep \S+=(\S+)", command)[1].split(","))  # type: ignore[index]
-        return n * TILE, TILE
+        return n * tile, tile
     columns = math.ceil(math.sqrt(n))
-    return columns * TILE, math.ceil(n / columns) * TILE
+    return columns * tile, math.ceil(n / columns) * tile
 
 
-def png_size(data: bytes) -> tuple[int, int]:
+def png_size(data: bytes, mode: str = "L") -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as img:
         img.load()
-        assert img.format == "PNG" and img.mode == "L"
+        assert img.format == "PNG" and img.mode == mode
         return img.size
 
 
@@ -129,7 +130,8 @@ def test_every_curl_and_gan_example_writes_the_png_it_promises(walkthrough: tupl
         assert done.returncode == 0, (command, done.stderr.decode()[-2000:])
         output = re.search(r" -o (\S+)", command)
         if output:
-            assert png_size((repo / output[1]).read_bytes()) == expected_size(command), command
+            mode = "RGB" if "emoji" in command else "L"
+            assert png_size((repo / output[1]).read_bytes(), mode) == expected_size(command), command
         elif command.startswith("curl -s localhost:8000/models"):
             assert "mnist-dcgan" in {m["name"] for m in json.loads(done.stdout)["models"]}
         else:

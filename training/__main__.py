@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--channels", type=int, default=3, choices=[1, 3], help="with --data: 1 grey, 3 RGB")
         p.add_argument("--background", default="white", help="with --data: what transparency becomes")
         p.add_argument("--skip-bad", action="store_true", help="with --data: leave unreadable files out, listed")
+        p.add_argument(
+            "--diff-augment",
+            default="",
+            help="with --data: DiffAugment policies for D, comma-separated (colour,translation,cutout); default none",
+        )
         p.add_argument("--epochs", type=int)
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--batch-size", type=int, default=64)
@@ -176,7 +181,11 @@ def run(args: argparse.Namespace) -> int:
         if args.data and args.name and len(args.models) > 1:
             raise ValueError("--name names one model: give one variant with it")
         for name in args.models:
-            r = recipes.folder_recipe(args.data, name, args.name) if args.data else recipes.recipe(name)
+            r = (
+                recipes.folder_recipe(args.data, name, args.name, diff_augment=args.diff_augment)
+                if args.data
+                else recipes.recipe(name)
+            )
             name = r.name
             cfg = trainer.TrainConfig(
                 model=name,

@@ -151,7 +151,8 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     g, state = load_generator(checkpoint)
     recalibrate_batchnorm(g)
     cfg, train, variant = g.cfg, state["train_config"], state["variant"]
-    info = DatasetInfo(**state["dataset_info"]) if "dataset_info" in state else DATASETS[train["dataset"]]
+    # a named dataset as declared now (its credit, say); a folder of one's own as the run recorded it
+    info = DATASETS.get(train["dataset"]) or DatasetInfo(**state["dataset_info"])
     folder = out_dir / name
     folder.mkdir(parents=True, exist_ok=True)
     onnx_path = folder / "model.onnx"

@@ -104,4 +104,4 @@ def test_an_unknown_dataset_is_a_clear_error():
 
     result = training("calibrate", "cifar")
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: unknown dataset(s) ['cifar']; choose from mnist, fashion-mnist"
+    assert result.stderr.strip() == "error: unknown dataset(s) ['cifar']; choose from mnist, fashion-mnist, emoji"

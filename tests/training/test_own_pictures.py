@@ -62,7 +62,18 @@ def test_own_pictures_train_export_and_serve_in_colour(tmp_path):
     assert not (runs / "pics-cgan").exists()
 
     done = training(
-        "train", "cgan", "--data", str(pics), "--skip-bad", "--max-steps", "3", "--batch-size", "8", *common
+        "train",
+        "cgan",
+        "--data",
+        str(pics),
+        "--skip-bad",
+        "--diff-augment",
+        "colour,translation,cutout",
+        "--max-steps",
+        "3",
+        "--batch-size",
+        "8",
+        *common,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "skipped 1 unreadable file(s): discs/torn.png" in done.stderr
@@ -110,8 +121,8 @@ def test_the_command_refuses_bad_folders_naming_them(tmp_path, make, message):
 
 
 def test_the_emoji_recipe_trains_validates_and_exports_in_colour(data_dir, tmp_path):
-    """The committed emoji recipe's nets at 32×32 RGB with DiffAugment: a few steps, validated against the emoji
-    classifier (the TensorBoard grid in colour), exported with its ONNX parity check."""
+    """The committed emoji recipe's nets at 32×32 RGB: a few steps, validated against the emoji classifier (the
+    TensorBoard grid in colour), exported with its ONNX parity check."""
     r = recipe("emoji-dcgan")
     cfg = TrainConfig(
         model="emoji-dcgan",
@@ -129,3 +140,11 @@ def test_the_emoji_recipe_trains_validates_and_exports_in_colour(data_dir, tmp_p
     m = export(t.checkpoint_path, tmp_path / "models", "emoji-dcgan")
     assert m["image"] == {"channels": 3, "height": 32, "width": 32} and m["parity_max_abs_diff"] <= 1e-4
     assert m["dataset"] == "emoji" and not m["conditional"]
+
+
+def test_an_unknown_augmentation_is_refused_naming_it(tmp_path):
+    pics = shapes(tmp_path / "pics", per_class=2)
+    out = training(
+        "train", "dcgan", "--data", str(pics), "--diff-augment", "colour,rotate", "--runs-dir", str(tmp_path)
+    )
+    assert out.returncode == 2 and "diff_augment ['rotate'] unknown" in out.stderr, out.stderr[-2000:]
