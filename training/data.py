@@ -49,7 +49,7 @@ DATASETS: dict[str, DatasetInfo] = {
         ),
     ),
     # 7,562 emoji (Noto and Twemoji, 64×64 RGBA) in their Unicode categories, on white, at 32×32: the size the
-    # DCGAN nets train at on 2 CPU cores (64×64 costs four times as much per image)
+    # DCGAN nets train at on 2 CPU cores (a step at 64×64 cost 5 to 7 times as much: recipes.IMAGE_OVERRIDES)
     "emoji": DatasetInfo(
         "emoji",
         (
