@@ -54,9 +54,10 @@ def test_health_and_metadata(tc, server):
 
 @pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
 def test_seed_tensor_gives_the_generate_images(tc, server, client, binary):
-    model = server.find("conditional")["name"]
+    found = server.find("conditional")
+    model = found["name"]
     seeds = np.array([5, 6, 7], dtype=np.int64)
-    labels = np.array([3, 3, 9], dtype=np.int64)
+    labels = np.array([3, 3, found["num_classes"] - 1], dtype=np.int64)  # the last class too
     images = infer(tc, model, {"seed": seeds, "label": labels}, binary)
     assert images.shape[0] == 3 and images.dtype == np.float32
     for i, (seed, label) in enumerate(zip(seeds, labels, strict=True)):
