@@ -1,6 +1,6 @@
 """Print the README's table of the committed generators from their manifests: `python -m scripts.models_table`.
 
-MNIST first, each dataset by FID; `tests/training/test_committed_models.py` checks the README's copy against the
+MNIST first, then Fashion-MNIST, then the colour models, each dataset by FID; `tests/training/test_committed_models.py` checks the README's copy against the
 manifests.
 """
 
@@ -28,7 +28,9 @@ def row(m: dict) -> str:
         other.append(f"code purity {100 * x['code_purity']:.2f}%")
     if "sgan_test_accuracy" in x:
         other.append(f"D test accuracy {100 * x['sgan_test_accuracy']:.1f}% with 100 labels")
-    if "class_max_min" in x:
+    if "class_share_gap" in x:  # a colour dataset's classes are uneven by nature: the gap to its mix, not max/min
+        other.append(f"class share gap {x['class_share_gap']:.2f}")
+    elif "class_max_min" in x:
         other.append(f"classes max/min {x['class_max_min']:.2f}")
     missed = [f"{b.metric} {b}" for b in QUALITY_BARS[m["name"]] if x.get(b.metric) is None or not b.met(x[b.metric])]
     return (
@@ -40,7 +42,8 @@ def row(m: dict) -> str:
 def table() -> list[str]:
     manifests = [json.loads(p.read_text()) for p in MODELS_DIR.glob("*/manifest.json")]
     generators = [m for m in manifests if is_generator(m)]
-    generators.sort(key=lambda m: (m["dataset"] != "mnist", m["metrics"]["fid"]))
+    order = {"mnist": 0, "fashion-mnist": 1}  # then the colour models
+    generators.sort(key=lambda m: (order.get(m["dataset"], 2), m["metrics"]["fid"]))
     return HEADER + [row(m) for m in generators]
 
 
