@@ -1,7 +1,7 @@
 """Print the README's table of the committed generators from their manifests: `python -m scripts.models_table`.
 
-MNIST first, then Fashion-MNIST, then the colour models, each dataset by FID; `tests/training/test_committed_models.py` checks the README's copy against the
-manifests.
+MNIST first, then Fashion-MNIST, then the colour models, each dataset by FID;
+`tests/training/test_committed_models.py` checks the README's copy against the manifests.
 """
 
 from __future__ import annotations
