@@ -136,12 +136,20 @@ def test_optimised_inversion_finds_another_latent_for_the_same_image() -> None:
     assert ceiling["optimised_cosine"] < 0.9
 
 
+# Generators whose image does determine z: emoji-dcgan uses 97 of its 100 latent directions, and the optimised
+# inversion finds z itself (cosine 1.00), so its encoder's latent cosine (0.59 after 5 minutes) is the encoder's
+# shortfall, not a ceiling.
+DETERMINE_Z = {"emoji-dcgan"}
+
+
 @pytest.mark.parametrize("name", sorted(p.parent.name for p in MODELS.glob("*/encoder.onnx")))
-def test_committed_generators_do_not_determine_z(name: str) -> None:
-    """The ceiling behind the latent cosine bar (0.9) that every encoder misses (issue #21): images that agree to
-    under 1% of the grey range from latents whose cosine with z stays far below 0.9."""
+def test_which_committed_generators_determine_z(name: str) -> None:
+    """The ceiling behind the latent cosine bar (0.9) that the MNIST-family encoders miss (issue #21): images that
+    agree to under 1% of the grey range from latents whose cosine with z stays far below 0.9; for the generators
+    of DETERMINE_Z the same search finds z itself."""
     fig = json.loads((MODELS / name / "manifest.json").read_text())["encoder"]["metrics"]
-    assert fig["optimised_pixel_l1"] < 0.01 and fig["optimised_cosine"] < encoder.LATENT_COSINE_BAR
+    assert fig["optimised_pixel_l1"] < 0.01
+    assert (fig["optimised_cosine"] >= encoder.LATENT_COSINE_BAR) == (name in DETERMINE_Z)
 
 
 def test_the_cli_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
