@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import importer
+from . import folders, importer  # neither needs torch
 
 TRAIN_EXTRA = "pip install -e '.[train]'"
 
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("models", nargs="+", help="e.g. mnist-dcgan fashion-wgan-gp; with --data, variants: dcgan cgan")
         p.add_argument("--data", help="a folder of one's own pictures (PNG/JPEG, one sub-folder per class)")
         p.add_argument("--name", help="with --data: the model's name (default <folder>-<variant>)")
-        p.add_argument("--size", type=int, default=32, choices=[32, 64], help="with --data: image size")
+        p.add_argument("--size", type=int, default=32, choices=folders.SIZES, help="with --data: image size")
         p.add_argument("--channels", type=int, default=3, choices=[1, 3], help="with --data: 1 grey, 3 RGB")
         p.add_argument("--background", default="white", help="with --data: what transparency becomes")
         p.add_argument("--skip-bad", action="store_true", help="with --data: leave unreadable files out, listed")
