@@ -294,6 +294,7 @@ def save_code_sweeps(
 
 
 def evaluate_models(data_dir: Path, models_dir: Path, names: list[str] | None = None, n: int = 10_000) -> None:
+    """Measure the named exported generators, or every one; the command then rewrites docs/MODELS.md from them."""
     folders = (
         [models_dir / name for name in names]
         if names
@@ -301,7 +302,6 @@ def evaluate_models(data_dir: Path, models_dir: Path, names: list[str] | None = 
     )
     for folder in folders:
         evaluate_model(data_dir, folder, n)
-    write_models_doc(models_dir, Path("docs/MODELS.md"))
 
 
 # --- docs/MODELS.md ------------------------------------------------------------------------
