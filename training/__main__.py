@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from . import distributed, evaluate, export, recipes, trainer
+    from . import classifier, distributed, evaluate, export, recipes, trainer
     from .figures import save_loss_curves
 
     models_dir, runs_dir = Path(args.models_dir), Path(args.runs_dir)
@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "classifier":
         for dataset in args.datasets:
-            evaluate.train_classifier(Path(args.data_dir), dataset, args.epochs)
+            classifier.train_classifier(Path(args.data_dir), dataset, args.epochs)
         return 0
     if args.command in ("train", "all"):
         if args.data and args.name and len(args.models) > 1:

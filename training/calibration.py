@@ -3,7 +3,7 @@
 The FID of a domain classifier's features has no intuitive unit. Measuring real images that carry a single,
 controlled flaw (pixel noise of a given σ, or a Gaussian blur) gives each figure a meaning (an FID of 140 is
 "real images under faint noise") and shows how FID and recall move together on each dataset. The images are the
-10,000 training images that give the real-vs-real floor (`evaluate.reference_statistics`), so each row is measured
+10,000 training images that give the real-vs-real floor (`classifier.reference_statistics`), so each row is measured
 exactly as a generator's 10,000 samples are.
 """
 
@@ -17,17 +17,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from .classifier import CLASSIFIER_DIR, classify, load_classifier, reference_statistics
 from .data import DATASETS, load_split, to_tensor
-from .evaluate import (
-    CLASSIFIER_DIR,
-    classify,
-    frechet_distance,
-    load_classifier,
-    moments,
-    precision_recall,
-    reference_statistics,
-)
 from .export import sha256
+from .metrics import frechet_distance, moments, precision_recall
 
 log = logging.getLogger(__name__)
 

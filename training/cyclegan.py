@@ -220,7 +220,7 @@ def cycle_metrics(nets: nn.ModuleDict, data_dir: Path, limit: int | None = 2000)
     Also the paired error of A→B against the true dilation, and how often the MNIST classifier's digit
     survives the round trip (if the evaluation classifier is there).
     """
-    from .evaluate import classify, load_classifier
+    from .classifier import classify, load_classifier
 
     a, b = domains(data_dir, "test", limit)
     fake_b, fake_a = nets["a2b"](a), nets["b2a"](b)

@@ -32,8 +32,8 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 from torch import nn
 
+from .classifier import load_classifier
 from .data import DATASETS, load_split, to_tensor
-from .evaluate import load_classifier
 from .export import (
     OPSET,
     ExportError,

@@ -8,196 +8,28 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import torch
-import torch.nn.functional as F
-from scipy import linalg
-from scipy.optimize import linear_sum_assignment
-from tqdm import tqdm
 
-from .captions import measure, within_class
-from .data import DATASETS, load_split, shuffled_batches, to_tensor
+from .classifier import CLASSIFIER_DIR, classify, load_classifier, reference_statistics
+from .data import DATASETS
 from .export import sha256, write_manifest
 from .figures import save_grid
-from .models import Classifier
+from .metrics import (
+    class_balance,
+    code_attributes,
+    code_names,
+    code_purity,
+    frechet_distance,
+    moments,
+    precision_recall,
+)
 from .recipes import DIFFAUGMENT_PROBES, PERCENT, QUALITY_BARS
 
-CLASSIFIER_DIR = Path(__file__).parent / "classifiers"
 log = logging.getLogger(__name__)
-
-# --- pure maths --------------------------------------------------------------------------
-
-
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
-    """‖μ1 - μ2‖² + Tr(Σ1 + Σ2 - 2(Σ1Σ2)^½) (Heusel 2017)."""
-    covmean = linalg.sqrtm(sigma1 @ sigma2)
-    if not np.isfinite(covmean).all():  # nearly singular product: nudge both diagonals
-        eye = np.eye(len(mu1)) * 1e-6
-        covmean = linalg.sqrtm((sigma1 + eye) @ (sigma2 + eye))
-    covmean = covmean.real
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
-
-
-def moments(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    f = features.astype(np.float64)
-    return f.mean(0), np.cov(f, rowvar=False)
-
-
-def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3, chunk: int = 1000) -> tuple[float, float]:
-    """Improved precision and recall (Kynkäänniemi 2019): the share of fakes inside the real manifold, and of reals
-    inside the fake one, each manifold the union of balls reaching every point's k-th nearest neighbour.
-
-    FID folds both into one number; these say which is missing: quality (precision) or coverage (recall).
-    """
-    r, f = torch.from_numpy(real).double(), torch.from_numpy(fake).double()
-
-    def radii(x: torch.Tensor) -> torch.Tensor:  # index k, since index 0 is the point itself
-        return torch.cat(
-            [torch.cdist(x[i : i + chunk], x).kthvalue(k + 1, dim=1).values for i in range(0, len(x), chunk)]
-        )
-
-    def covered(points: torch.Tensor, centres: torch.Tensor, radius: torch.Tensor) -> float:
-        inside = [(torch.cdist(points[i : i + chunk], centres) <= radius).any(1) for i in range(0, len(points), chunk)]
-        return float(torch.cat(inside).double().mean())
-
-    return covered(f, r, radii(r)), covered(r, f, radii(f))
-
-
-def class_balance(counts: np.ndarray) -> dict[str, float]:
-    """How evenly unconditional samples spread over the classes, from their histogram: the largest class count over
-    the smallest (1 is even; a class never drawn counts as drawn once) and the entropy over log k (1 is even)."""
-    p = counts[counts > 0] / counts.sum()
-    return {
-        "class_max_min": float(counts.max() / max(counts.min(), 1)),
-        "class_entropy": float(-(p * np.log(p)).sum() / np.log(len(counts))),
-    }
-
-
-def code_purity(codes: np.ndarray, predicted: np.ndarray, k: int) -> float:
-    """Share of samples whose predicted class matches their code under the best one-to-one matching."""
-    confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (codes, predicted), 1)
-    rows, cols = linear_sum_assignment(-confusion)
-    return float(confusion[rows, cols].sum() / len(codes))
-
-
-def code_attributes(images: np.ndarray, c_cont: np.ndarray, c_cat: np.ndarray) -> dict[str, dict[str, float]]:
-    """Pearson r of each continuous code with each attribute captions.measure finds in the images it drew, the
-    attribute z-scored within each categorical value (as StackGAN's captions are scored), so that the digit a
-    categorical code draws does not drown the style a continuous code controls.
-
-    images: [N, 1, H, W] in [-1, 1]; c_cont: [N, k], drawn independently of everything else; c_cat: [N]. An
-    attribute that does not vary at all correlates with nothing: r = 0.
-    """
-    values = {a: within_class(v, c_cat) for a, v in measure((images[:, 0] + 1) / 2).items()}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return {
-            f"c{j + 1}": {
-                a: round(float(np.nan_to_num(np.corrcoef(c_cont[:, j], v)[0, 1])), 4) for a, v in values.items()
-            }
-            for j in range(c_cont.shape[1])
-        }
-
-
-def code_names(correlations: dict[str, dict[str, float]], threshold: float = 0.5) -> dict[str, dict]:
-    """Each code's best-tracked attribute where |r| reaches the threshold: a name to show beside its slider,
-    as {"c1": {"attribute": "slant", "r": -0.86}}."""
-    names = {}
-    for code, rs in correlations.items():
-        attribute = max(rs, key=lambda a: abs(rs[a]))
-        if abs(rs[attribute]) >= threshold:
-            names[code] = {"attribute": attribute, "r": rs[attribute]}
-    return names
-
-
-# --- the classifier ----------------------------------------------------------------------
-
-
-def train_classifier(data_dir: Path, dataset: str, epochs: int, seed: int = 0) -> float:
-    """Train and save the evaluation classifier; returns its test accuracy."""
-    torch.manual_seed(seed)
-    info = DATASETS[dataset]
-    x_np, y_np = load_split(data_dir, dataset, "train")
-    x, y = to_tensor(x_np), torch.from_numpy(y_np)
-    model = Classifier(info.channels, len(info.class_names), info.height)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * (len(x) // 128))
-    for epoch in range(epochs):
-        model.train()
-        bar = tqdm(list(shuffled_batches(len(x), 128, seed, epoch)), desc=f"{dataset} classifier {epoch + 1}")
-        for idx in bar:
-            batch = x[idx]
-            # random shifts of up to 2 pixels: cheap augmentation that buys Fashion-MNIST its last point
-            dx, dy = np.random.default_rng((seed, epoch, int(idx[0]))).integers(-2, 3, 2)
-            batch = torch.roll(batch, (int(dy), int(dx)), dims=(2, 3))
-            loss = F.cross_entropy(model(batch), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-    model.eval()
-    accuracy = classifier_accuracy(model, data_dir, dataset)
-    CLASSIFIER_DIR.mkdir(exist_ok=True)
-    torch.save(
-        {"state_dict": model.state_dict(), "test_accuracy": accuracy, "epochs": epochs},
-        CLASSIFIER_DIR / f"{dataset}.pt",
-    )
-    log.info("%s classifier: test accuracy %.4f", dataset, accuracy)
-    return accuracy
-
-
-@lru_cache(maxsize=2)
-def load_classifier(dataset: str) -> Classifier:
-    path = CLASSIFIER_DIR / f"{dataset}.pt"
-    if not path.exists():
-        raise ValueError(f"no evaluation classifier at {path}: run `python -m training classifier {dataset}`")
-    info = DATASETS[dataset]
-    model = Classifier(info.channels, len(info.class_names), info.height)
-    model.load_state_dict(torch.load(path, map_location="cpu")["state_dict"])
-    return model.eval()
-
-
-@torch.no_grad()
-def classify(model: Classifier, images: torch.Tensor, batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Penultimate features [N, 128] and predicted classes [N] of images in [-1, 1]."""
-    feats, preds = [], []
-    for start in range(0, len(images), batch):
-        f = model.features(images[start : start + batch])
-        feats.append(f.numpy())
-        preds.append(model.head(f).argmax(1).numpy())
-    return np.concatenate(feats), np.concatenate(preds)
-
-
-def classifier_accuracy(model: Classifier, data_dir: Path, dataset: str) -> float:
-    x, y = load_split(data_dir, dataset, "test")
-    _, pred = classify(model, to_tensor(x))
-    return float((pred == y).mean())
-
-
-@lru_cache(maxsize=2)
-def reference_statistics(data_dir: Path, dataset: str) -> dict:
-    """Test-split features and moments, and the real-vs-real figures (10,000 training images against the test
-    split): the floor of FID and the ceiling of precision and recall."""
-    model = load_classifier(dataset)
-    test_feats, test_pred = classify(model, to_tensor(load_split(data_dir, dataset, "test")[0]))
-    train_x = load_split(data_dir, dataset, "train")[0][:10_000]
-    train_feats, _ = classify(model, to_tensor(train_x))
-    test = moments(test_feats)
-    precision, recall = precision_recall(test_feats, train_feats)
-    return {
-        "features": test_feats,
-        "predicted": test_pred,
-        "test": test,
-        "floor": frechet_distance(*moments(train_feats), *test),
-        "precision": precision,
-        "recall": recall,
-    }
-
 
 # --- measuring an exported model -----------------------------------------------------------
 

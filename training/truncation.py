@@ -17,17 +17,11 @@ import torch
 
 from service import sampling
 
-from .evaluate import (
-    Classifier,
-    classify,
-    frechet_distance,
-    load_classifier,
-    moments,
-    precision_recall,
-    reference_statistics,
-)
+from .classifier import classify, load_classifier, reference_statistics
 from .export import sha256, write_manifest
 from .figures import save_grid
+from .metrics import frechet_distance, moments, precision_recall
+from .models import Classifier
 
 log = logging.getLogger(__name__)
 

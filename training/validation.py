@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .classifier import classify, load_classifier
 from .data import DEFAULT_CACHE, load_split, to_tensor
-from .evaluate import classify, frechet_distance, load_classifier, moments
 from .export import onnx_inputs, recalibrate_batchnorm
+from .metrics import frechet_distance, moments
 from .models import Generator
 
 

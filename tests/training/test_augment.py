@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from training.augment import SYMMETRIES, parity_reading, restyle
+from training.classifier import classify, load_classifier
 from training.data import load_split, to_tensor
-from training.evaluate import classify, load_classifier
 
 
 def test_restyled_digits_keep_their_identity(data_dir):

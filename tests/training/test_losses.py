@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from training import losses
-from training.evaluate import (
+from training.metrics import (
     class_balance,
     code_attributes,
     code_names,
