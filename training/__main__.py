@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from . import classifier, distributed, evaluate, export, recipes, trainer
+    from . import classifier, distributed, evaluate, export, modelsdoc, recipes, trainer
     from .figures import save_loss_curves
 
     models_dir, runs_dir = Path(args.models_dir), Path(args.runs_dir)
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
 
         datasets = args.datasets or list(DATASETS)
         figures = write_figures(Path(args.data_dir), datasets)
-        evaluate.write_models_doc(models_dir, MODELS_DOC)
+        modelsdoc.write_models_doc(models_dir, MODELS_DOC)
         for dataset in datasets:
             print(
                 f"{dataset}: " + ", ".join(f"{r['flaw']} {r['level']:g}: {r['fid']}" for r in figures[dataset]["rows"])
@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
                 export.export(t.checkpoint_path, models_dir, name)
                 if not args.data:  # a folder of one's own has no evaluation classifier
                     evaluate.evaluate_models(Path(args.data_dir), models_dir, [name])
-                    evaluate.write_models_doc(models_dir, MODELS_DOC)
+                    modelsdoc.write_models_doc(models_dir, MODELS_DOC)
         distributed.teardown()
         return 0
     if args.command == "export":
@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "evaluate":
         evaluate.evaluate_models(Path(args.data_dir), models_dir, args.models or None, args.samples)
-        evaluate.write_models_doc(models_dir, MODELS_DOC)
+        modelsdoc.write_models_doc(models_dir, MODELS_DOC)
         return 0
     return 1
 
