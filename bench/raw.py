@@ -1,7 +1,7 @@
 """The compute limit: the model's ONNX Runtime session called in a tight loop.
 
 `python -m bench.raw MODEL_DIR SECONDS BATCH...` prints one JSON object. The session is the
-service's own: `service.registry.create_session` under the same `GAN_*` settings, so the
+service's own: `service.sessions.create_session` under the same `GAN_*` settings, so the
 options (threads, spinning, graph optimisation, provider) are the ones the service runs with,
 and the inputs are the service's own feeds for seeds 0..batch-1.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from service.manifest import load_manifest
-from service.registry import LoadedModel, create_session
+from service.registry import LoadedModel
+from service.sessions import create_session
 from service.settings import Settings
 
 WARMUP_RUNS = 10

@@ -21,6 +21,7 @@ import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.manifest import Manifest, TensorSpec
+from service.sessions import ModelLoadError, open_verified
 from service.settings import Settings
 
 
@@ -91,8 +92,6 @@ def expected_signature(manifest: Manifest) -> tuple[dict[str, tuple[str, list[An
 
 def load_encoder(folder: Path, manifest: Manifest, settings: Settings) -> Encoder | None:
     """The verified encoder of a generator folder, None without one; ModelLoadError says what does not verify."""
-    from service.registry import ModelLoadError, open_verified  # registry loads encoders: import it lazily
-
     try:
         spec = read_spec(folder)
     except ValueError as exc:

@@ -20,17 +20,8 @@ from service import sampling, text
 from service.batcher import Inputs
 from service.errors import InputError
 from service.manifest import AnyManifest, TensorSpec, TextToImageManifest, TranslatorManifest, file_sha256
-from service.registry import (
-    IdentityProof,
-    ModelLoadError,
-    check_signature,
-    identity_rows,
-    log_loaded,
-    open_verified,
-    proof_key,
-    quiet_run_options,
-    settle_batch_shapes,
-)
+from service.registry import IdentityProof, identity_rows, log_loaded, proof_key, settle_batch_shapes
+from service.sessions import ModelLoadError, check_signature, open_verified, quiet_run_options
 from service.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -31,9 +31,10 @@ from service.manifest import Manifest, TextToImageManifest, TranslatorManifest, 
 from service.metrics import Metrics
 from service.pipelines import LoadedTextToImage, LoadedTranslator, Pipeline, Runner, load_pipeline
 from service.protocol import DISCONNECT
-from service.registry import LoadedModel, ModelLoadError, ModelRegistry, discover_all, load_model
+from service.registry import LoadedModel, ModelRegistry, discover_all, load_model
 from service.reload import plan, scan
 from service.schemas import ReloadResponse
+from service.sessions import ModelLoadError
 from service.settings import Settings
 from service.shutdown import Drain
 

@@ -9,16 +9,8 @@ from pydantic import ValidationError
 
 from service.errors import InputError
 from service.manifest import Manifest, load_any_manifest, load_manifest
-from service.registry import (
-    CPU,
-    ModelLoadError,
-    discover,
-    discover_all,
-    identity_feeds,
-    load_model,
-    prove_identity,
-    settle_batch_shapes,
-)
+from service.registry import discover, discover_all, identity_feeds, load_model, prove_identity, settle_batch_shapes
+from service.sessions import CPU, ModelLoadError
 from service.settings import Settings
 
 from .conftest import EXPORTED, write_tiny_model
