@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from . import classifier, distributed, evaluate, export, modelsdoc, recipes, trainer
+    from . import classifier, config, distributed, evaluate, export, modelsdoc, recipes, trainer
     from .figures import save_loss_curves
 
     models_dir, runs_dir = Path(args.models_dir), Path(args.runs_dir)
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
                 else recipes.recipe(name)
             )
             name = r.name
-            cfg = trainer.TrainConfig(
+            cfg = config.TrainConfig(
                 model=name,
                 dataset=r.dataset,
                 variant=r.variant,

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 from torch import nn
 
+from .checkpoint import load_generator
 from .classifier import load_classifier
 from .data import DATASETS, load_split, to_tensor
 from .export import (
@@ -47,7 +48,6 @@ from .export import (
 )
 from .figures import save_grid
 from .models import Generator, one_hot
-from .trainer import load_generator
 from .variants import Variant
 
 log = logging.getLogger(__name__)

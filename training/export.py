@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checkpoint import load_generator
 from .data import DATASETS, DatasetInfo
 from .figures import save_grid, save_loss_curves
 from .models import Generator
-from .trainer import load_generator
 
 OPSET = 18
 PARITY_INPUTS = 64

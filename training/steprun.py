@@ -20,9 +20,9 @@ import torch
 from tqdm import tqdm
 
 from .board import Board
+from .checkpoint import library_versions
 from .export import OPSET, write_manifest
 from .figures import save_loss_curves
-from .trainer import library_versions
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ import logging
 import shutil
 from pathlib import Path
 
+from .config import TrainConfig
 from .evaluate import evaluate_model
 from .export import export
 from .recipes import ABLATION_EPOCHS, COMMITTED, recipe
-from .trainer import TrainConfig, Trainer
+from .trainer import Trainer
 
 ABLATION = ["dcgan", "dcgan-feature-matching", "dcgan-minibatch", "dcgan-historical", "dcgan-smoothing", "dcgan-vbn"]
 SGAN = {  # run: (generator loss, labels used)

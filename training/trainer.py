@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -19,52 +19,14 @@ from tqdm import tqdm
 
 from . import augment, distributed, losses
 from .board import Board
-from .data import DATASETS, DatasetInfo, image_folder, labelled_subset, load_split, shuffled_batches, to_tensor
+from .checkpoint import library_versions
+from .config import TrainConfig
+from .data import DATASETS, labelled_subset, load_split, shuffled_batches, to_tensor
 from .diffaugment import diff_augment
-from .models import Discriminator, Generator, ModelConfig
+from .models import Discriminator, Generator
 from .variants import VARIANTS, Variant
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    model: str  # output name, e.g. "mnist-dcgan"; the run folder is runs_dir / model
-    dataset: str = "mnist"  # a key of data.DATASETS, or the path of a folder of one's own pictures
-    variant: str = "dcgan"  # a key of variants.VARIANTS
-    epochs: int = 5
-    decay_epochs: int = 0  # both learning rates fall linearly to zero over the run's last this many epochs
-    batch_size: int = 64  # Radford 2015
-    seed: int = 0
-    data_dir: str = "../shared/data"
-    runs_dir: str = "runs"
-    limit: int | None = None  # train on the first `limit` images only (tests, smoke runs)
-    max_steps: int | None = None  # stop after this many generator steps (tests)
-    checkpoint_every: int = 500  # discriminator iterations between checkpoints
-    log_every: int = 50  # generator steps between loss-history points
-    ema_decay: float = 0.999  # exported generator = exponential moving average of the trained one's weights
-    val_samples: int = 5_000  # samples for the validation FID after each epoch, which picks the exported weights
-    tensorboard: bool = True  # event files under run_dir/tensorboard
-    device: str = "cpu"
-    # a folder of one's own pictures (dataset a path): decoded at this size (32 or 64), grey (1) or RGB (3), alpha on
-    # this background; with skip_bad, unreadable files are left out and listed instead of stopping the run
-    image_size: int = 32
-    channels: int = 3
-    background: str = "white"
-    skip_bad: bool = False
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.runs_dir) / self.model
-
-    @property
-    def cache_dir(self) -> Path:
-        return Path(self.runs_dir) / "datasets"
-
-    def dataset_info(self) -> DatasetInfo:
-        if self.dataset in DATASETS:
-            return DATASETS[self.dataset]
-        return image_folder(Path(self.dataset), self.image_size, self.channels, self.background)
 
 
 def init_weights(m: nn.Module) -> None:
@@ -418,28 +380,3 @@ class Trainer:
         torch.set_rng_state(state["rng"])
         log.info("resumed %s at iteration %d", self.cfg.model, self.iteration)
         return True
-
-
-def library_versions() -> dict[str, str]:
-    import platform
-
-    import onnx
-    import onnxruntime
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "onnx": onnx.__version__,
-        "onnxruntime": onnxruntime.__version__,
-    }
-
-
-def load_generator(checkpoint: Path) -> tuple[Generator, dict]:
-    """Rebuild the averaged generator from a checkpoint alone, in eval mode: the weights of the lowest validation
-    FID when the run was validated, else the last."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    G = Generator(ModelConfig(**state["model_config"]))
-    best = state.get("best")
-    G.load_state_dict(best["generator_ema"] if best else state["generator_ema"])
-    return G.eval(), state

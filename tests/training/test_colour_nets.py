@@ -6,11 +6,12 @@ import pytest
 import torch
 from torch import nn
 
+from training.config import TrainConfig
 from training.diffaugment import POLICIES, diff_augment
 from training.export import export
 from training.models import Discriminator, Generator, doublings
 from training.recipes import IMAGE_OVERRIDES
-from training.trainer import TrainConfig, Trainer
+from training.trainer import Trainer
 from training.variants import VARIANTS
 
 from .test_own_pictures import shapes

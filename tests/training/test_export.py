@@ -4,8 +4,9 @@ import json
 from pathlib import Path
 
 from service.manifest import Manifest
+from training.config import TrainConfig
 from training.export import export
-from training.trainer import TrainConfig, Trainer
+from training.trainer import Trainer
 
 # What `evaluate` (metrics, class_counts, code_attributes, codes.continuous_meaning), `encoder` (encoder) and
 # `truncation` (truncation) write into an InfoGAN's manifest, in their shapes.

@@ -16,9 +16,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.service.launch import serving
+from training.config import TrainConfig
 from training.export import export
 from training.recipes import recipe
-from training.trainer import TrainConfig, Trainer
+from training.trainer import Trainer
 
 from .conftest import REPO
 

@@ -8,8 +8,10 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from training.checkpoint import load_generator
+from training.config import TrainConfig
 from training.export import export
-from training.trainer import TrainConfig, Trainer, load_generator
+from training.trainer import Trainer
 
 from .conftest import REPO
 

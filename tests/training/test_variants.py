@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from service.manifest import Manifest
+from training.config import TrainConfig
 from training.export import export
 from training.recipes import recipe
-from training.trainer import TrainConfig, Trainer
+from training.trainer import Trainer
 from training.variants import VARIANTS
 
 
