@@ -24,6 +24,7 @@ from .config import TrainConfig
 from .data import DATASETS, labelled_subset, load_split, shuffled_batches, to_tensor
 from .diffaugment import diff_augment
 from .models import Discriminator, Generator
+from .validation import Validator
 from .variants import VARIANTS, Variant
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,10 @@ class Trainer:
         self.metrics: dict[str, float] = {}
         self.validation: list[dict[str, float]] = []  # {epoch, step, fid} after each epoch
         self.best: dict | None = None  # the averaged weights of the lowest validation FID so far, and when
-        self.validator = None
+        self.validator: Validator | None = None
         if cfg.val_samples and self.rank == 0 and cfg.dataset not in DATASETS:
             log.info("%s: no evaluation classifier for a folder of one's own: no validation FID", cfg.model)
         elif cfg.val_samples and self.rank == 0:
-            from .validation import Validator  # imported here: it reaches the trainer again through export
-
             self.validator = Validator(Path(cfg.data_dir), cfg.dataset, cfg.val_samples, cfg.cache_dir)
 
     # --- one step of each player -------------------------------------------------------------
