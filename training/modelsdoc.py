@@ -11,8 +11,8 @@ import torch
 from .calibration import calibration_section
 from .classifier import CLASSIFIER_DIR
 from .data import DATASETS
-from .encoder import encoder_section
 from .evaluate import is_generator
+from .inversion import encoder_section
 from .recipes import DIFFAUGMENT_PROBES, PERCENT, QUALITY_BARS
 from .truncation import truncation_section
 

@@ -1,7 +1,7 @@
-"""training/encoder.py: encoder shapes per generator kind, ONNX export with parity and the signature the service
-checks, a few real training steps, the refusal of a checkpoint that is not the committed generator, the generator
-rebuilt from its committed ONNX file where the checkpoint is gone, the optimised inversion behind the cosine bar,
-MODELS.md lines."""
+"""training/encoder.py and inversion.py: encoder shapes per generator kind, ONNX export with parity and the
+signature the service checks, a few real training steps, the refusal of a checkpoint that is not the committed
+generator, the generator rebuilt from its committed ONNX file where the checkpoint is gone, the optimised inversion
+behind the cosine bar, MODELS.md lines."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import torch
 
 from service.encoders import expected_signature
 from service.manifest import Manifest
-from training import encoder
+from training import encoder, inversion
 from training.export import PARITY_TOLERANCE, check_parity, write_manifest
 from training.models import Generator, ModelConfig
 
@@ -116,11 +116,11 @@ def test_a_graph_that_does_not_fit_the_recorded_variant_is_refused(tmp_path: Pat
 
 def test_effective_rank_counts_the_directions_an_image_tells_apart() -> None:
     g = tiny_g("unconditional")
-    assert 1 <= encoder.effective_rank(g, samples=2) <= g.cfg.latent_dim
+    assert 1 <= inversion.effective_rank(g, samples=2) <= g.cfg.latent_dim
     with torch.no_grad():  # a generator that reads only z's first two components has rank 2
         first = next(m for m in g.net if isinstance(m, torch.nn.Linear))
         first.weight[:, 2:] = 0
-    assert encoder.effective_rank(g, samples=2) == 2
+    assert inversion.effective_rank(g, samples=2) == 2
 
 
 def test_optimised_inversion_finds_another_latent_for_the_same_image() -> None:
@@ -131,7 +131,7 @@ def test_optimised_inversion_finds_another_latent_for_the_same_image() -> None:
         first.weight[:, 3:] = 0
     for p in g.parameters():
         p.requires_grad_(False)
-    ceiling = encoder.optimised_inversion(g, samples=32, steps=400)
+    ceiling = inversion.optimised_inversion(g, samples=32, steps=400)
     assert ceiling["optimised_pixel_l1"] < 0.01
     assert ceiling["optimised_cosine"] < 0.9
 
@@ -149,7 +149,7 @@ def test_which_committed_generators_determine_z(name: str) -> None:
     of DETERMINE_Z the same search finds z itself."""
     fig = json.loads((MODELS / name / "manifest.json").read_text())["encoder"]["metrics"]
     assert fig["optimised_pixel_l1"] < 0.01
-    assert (fig["optimised_cosine"] >= encoder.LATENT_COSINE_BAR) == (name in DETERMINE_Z)
+    assert (fig["optimised_cosine"] >= inversion.LATENT_COSINE_BAR) == (name in DETERMINE_Z)
 
 
 def test_the_cli_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,7 +169,7 @@ def test_models_md_section_reports_figures_and_bars() -> None:
         "latent_dim": 100,
         "encoder": {"metrics": fig, "training": {"steps": 615, "wall_time_s": 480.0}},
     }
-    lines = encoder.encoder_section([m, {"name": "no-encoder", "dataset": "mnist"}], Path("../exported_models"))
+    lines = inversion.encoder_section([m, {"name": "no-encoder", "dataset": "mnist"}], Path("../exported_models"))
     rows = [line for line in lines if line.startswith("| mnist-dcgan")]
     assert rows == [
         "| mnist-dcgan | 94.11% | 94.00% | 0.062 | 0.228 | 20 / 100 | 0.0062, 0.16 | 615 | 8 min "
@@ -177,8 +177,8 @@ def test_models_md_section_reports_figures_and_bars() -> None:
     ]
     assert '<img src="../exported_models/mnist-dcgan/reconstructions.png"' in "\n".join(lines)
     assert not any("no-encoder" in line for line in lines)
-    assert encoder.encoder_section([], Path(".")) == []
-    assert np.isclose(encoder.CLASS_KEPT_BAR["fashion-mnist"], 0.8)
+    assert inversion.encoder_section([], Path(".")) == []
+    assert np.isclose(inversion.CLASS_KEPT_BAR["fashion-mnist"], 0.8)
 
 
 def test_the_encoder_keeps_what_another_command_wrote_meanwhile(
@@ -187,14 +187,14 @@ def test_the_encoder_keeps_what_another_command_wrote_meanwhile(
     """An encoder writes only its own entry: a truncation table measured while it trained stays in the manifest."""
     folder = tmp_path / "models" / "mnist-cgan"
     shutil.copytree(Path(__file__).resolve().parents[2] / "exported_models" / "mnist-cgan", folder)
-    real = encoder.measure
+    real = inversion.measure
 
     def meanwhile(at: Path, manifest: dict, data: Path, samples: int = 2000) -> tuple[dict, np.ndarray]:
         other = json.loads((at / "manifest.json").read_text())
         write_manifest(at, other | {"truncation": {"written": "meanwhile"}})
         return real(at, manifest, data, samples=200)
 
-    monkeypatch.setattr(encoder, "measure", meanwhile)
+    monkeypatch.setattr(inversion, "measure", meanwhile)
     entry = encoder.remeasure("mnist-cgan", data_dir, tmp_path / "runs", tmp_path / "models")
     written = json.loads((folder / "manifest.json").read_text())
     assert written["truncation"] == {"written": "meanwhile"} and written["encoder"] == entry
