@@ -20,7 +20,8 @@ from service import sampling, text
 from service.batcher import Inputs
 from service.errors import InputError
 from service.manifest import AnyManifest, TensorSpec, TextToImageManifest, TranslatorManifest, file_sha256
-from service.registry import IdentityProof, identity_rows, log_loaded, proof_key, settle_batch_shapes
+from service.proof import IdentityProof, identity_rows, proof_key, settle_batch_shapes
+from service.registry import log_loaded
 from service.sessions import ModelLoadError, check_signature, open_verified, quiet_run_options
 from service.settings import Settings
 

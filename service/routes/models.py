@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from service.deps import StateDep
 from service.pipelines import LoadedTranslator, Pipeline
-from service.registry import IdentityProof, LoadedModel
+from service.proof import IdentityProof
+from service.registry import LoadedModel
 from service.schemas import DirectionInfo, IdentityInfo, ImageShape, ModelInfo, ModelsResponse, TextInfo
 
 router = APIRouter(prefix="/models", tags=["models"])

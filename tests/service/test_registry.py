@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from service.errors import InputError
 from service.manifest import Manifest, load_any_manifest, load_manifest
-from service.registry import discover, discover_all, identity_feeds, load_model, prove_identity, settle_batch_shapes
+from service.proof import prove_identity, settle_batch_shapes
+from service.registry import discover, discover_all, identity_feeds, load_model
 from service.sessions import CPU, ModelLoadError
 from service.settings import Settings
 
