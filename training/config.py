@@ -8,6 +8,10 @@ from pathlib import Path
 
 from .data import DATASETS, DatasetInfo, image_folder
 
+# The exported generator averages the trained one's weights over about 1/(1 - this) steps; the default of a run, a
+# recipe, and of a checkpoint or manifest older than the field.
+DEFAULT_EMA_DECAY = 0.999
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -24,7 +28,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop after this many generator steps (tests)
     checkpoint_every: int = 500  # discriminator iterations between checkpoints
     log_every: int = 50  # generator steps between loss-history points
-    ema_decay: float = 0.999  # exported generator = exponential moving average of the trained one's weights
+    ema_decay: float = DEFAULT_EMA_DECAY  # exported generator = exponential moving average of the trained one's weights
     val_samples: int = 5_000  # samples for the validation FID after each epoch, which picks the exported weights
     tensorboard: bool = True  # event files under run_dir/tensorboard
     device: str = "cpu"

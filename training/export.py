@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .checkpoint import load_generator
+from .config import DEFAULT_EMA_DECAY
 from .data import DATASETS, DatasetInfo
 from .figures import save_grid, save_loss_curves
 from .models import Generator
@@ -191,7 +192,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
             "batch_size": train["batch_size"],
             "seed": train["seed"],
             "decay_epochs": train.get("decay_epochs", 0),  # the learning rates' linear fall to zero at the end
-            "ema_decay": train.get("ema_decay", 0.999),  # the exported weights' average
+            "ema_decay": train.get("ema_decay", DEFAULT_EMA_DECAY),  # the exported weights' average
             "wall_time_s": round(state["elapsed"], 1),
             "selected": selected(state),
             "versions": state["versions"],

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import DEFAULT_EMA_DECAY
 from .data import DATASETS
 from .variants import VARIANTS, Variant
 
@@ -27,7 +28,7 @@ class Recipe:
     overrides: dict[str, Any] = field(default_factory=dict)  # this model's changes to its variant's declaration
     # the exported generator averages the trained one's weights over about 1/(1-this) steps, once the trainer's
     # warm-up (decay (1+step)/(10+step) until it reaches this) has passed
-    ema_decay: float = 0.999
+    ema_decay: float = DEFAULT_EMA_DECAY
 
     def declared_variant(self) -> Variant:
         return VARIANTS[self.variant].with_overrides(self.overrides)

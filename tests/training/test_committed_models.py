@@ -10,6 +10,7 @@ from PIL import Image
 
 import scripts.models_table as models_table
 from service.manifest import TextToImageManifest, TranslatorManifest, file_sha256, load_any_manifest, load_manifest
+from training.config import DEFAULT_EMA_DECAY
 from training.recipes import COMMITTED, QUALITY_BARS, recipe
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "exported_models"
@@ -64,7 +65,8 @@ def test_recipe_declares_the_committed_variant(folder):
     training = json.loads((folder / "manifest.json").read_text())["training"]
     r = recipe(folder.name)
     assert r.declared_variant().changes_from(training["variant"]) == {}
-    recorded = (training.get("decay_epochs", 0), training.get("ema_decay", 0.999))  # older exports: the defaults
+    # older exports: the defaults
+    recorded = (training.get("decay_epochs", 0), training.get("ema_decay", DEFAULT_EMA_DECAY))
     assert recorded == (r.decay_epochs, r.ema_decay)
 
 
