@@ -56,6 +56,8 @@ EPOCHS = {  # by variant; others default to DEFAULT_EPOCHS. The validation FID p
     "wgan-gp": 13,
 }
 MODEL_EPOCHS = {  # a dataset's own length
+    "mnist-acgan": 10,
+    "mnist-cgan": 8,
     # mnist-wgan-gp's recipe: validation FID 546, 302, 224, 175, 135, 112, 96, 81, 69, 62, 57, 53, 49, 46, 42 after
     # epochs 1-15 (test FID 110 and recall 0.44 at 6 epochs, 36.2 and 0.63 at 15)
     "fashion-wgan-gp": 15,
@@ -80,12 +82,13 @@ MODEL_EPOCHS = {  # a dataset's own length
     "emoji-cgan": 55,
 }
 DECAY_EPOCHS = {  # by model: where the validation FID stalled at a constant rate
+    "mnist-acgan": 4,
+    "mnist-cgan": 3,
     "fashion-dcgan": 4,
     "mnist-infogan": 2,  # while Q reads the codes by parity
     "mnist-wgan": 4,  # it was tried here and raised the validation FID; the recipe records what was run
 }
 VARIANT_OVERRIDES: dict[str, dict[str, Any]] = {  # by model: settings that differ from its variant's
-    "mnist-cgan": {"d_fc": 0, "g_fc": 0, "lr_g": 2e-4},  # the declaration before FC_TTUR: it reaches every bar
     # Its samples crowd together in the classifier's features (recall 0.11 at precision 0.90). Probes of 12 epochs
     # (5,000 samples against validation): FID 276 and recall 0.08 as declared; 241 and 0.13 with minibatch
     # discrimination (32 kernels); 223 and 0.21 with D twice as wide as well (1024-512 units; D is not exported, so
