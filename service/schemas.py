@@ -56,10 +56,11 @@ Image = Annotated[
         "goes where a sent latent would (docs/API.md)",
     ),
 ]
-_PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAAAAABXZoBIAAAA..."  # the examples' PNG, cut short
 
 
-def _request_config(*examples: dict[str, Any]) -> ConfigDict:
+def request_config(*examples: dict[str, Any]) -> ConfigDict:
+    """A request body's config: strict, unknown keys refused (module docstring), with its OpenAPI examples."""
     return ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": list(examples)})
 
 
@@ -75,7 +76,7 @@ class Codes(BaseModel):
 class GenerateRequest(BaseModel):
     """Body of POST /generate."""
 
-    model_config = _request_config(
+    model_config = request_config(
         {"model": "mnist-dcgan", "n": 16, "seed": 42, "format": "png"},
         {"model": "mnist-cgan", "n": 4, "seed": 7, "label": "3", "format": "json"},
     )
@@ -97,7 +98,7 @@ class GenerateRequest(BaseModel):
 class InterpolateRequest(BaseModel):
     """Body of POST /interpolate."""
 
-    model_config = _request_config(
+    model_config = request_config(
         {"model": "mnist-dcgan", "seed_a": 1, "seed_b": 2, "steps": 8, "method": "slerp"},
         {"model": "mnist-cgan", "seed_a": 1, "seed_b": 2, "label_a": 3, "label_b": 8, "format": "json"},
     )
@@ -137,7 +138,7 @@ class ArithmeticTerm(BaseModel):
 class ArithmeticRequest(BaseModel):
     """Body of POST /arithmetic."""
 
-    model_config = _request_config(
+    model_config = request_config(
         {
             "model": "mnist-dcgan",
             "terms": [{"seeds": [1, 2, 3], "weight": 1}, {"seeds": [4, 5], "weight": -1}, {"seeds": [6]}],
@@ -167,7 +168,7 @@ class Sweep(BaseModel):
 class InfoGANRequest(BaseModel):
     """Body of POST /infogan (InfoGAN models only)."""
 
-    model_config = _request_config(
+    model_config = request_config(
         {"model": "mnist-infogan", "seed": 5, "categorical": 3, "continuous": [0.5, -0.5]},
         {
             "model": "mnist-infogan",
@@ -191,7 +192,7 @@ class InfoGANRequest(BaseModel):
 class EncodeRequest(BaseModel):
     """JSON body of POST /encode (the same fields also come as multipart/form-data, `image` a file)."""
 
-    model_config = _request_config({"model": "mnist-dcgan", "image": _PNG_B64})
+    model_config = request_config({"model": "mnist-dcgan", "image": PNG_B64})
 
     model: str | None = Field(None, description="a generator with an encoder (ModelInfo.encoder); absent: the default")
     image: Image
@@ -211,8 +212,8 @@ class EncodeResponse(BaseModel):
                     "label": None,
                     "class_name": None,
                     "codes": None,
-                    "source": _PNG_B64,
-                    "reconstruction": _PNG_B64,
+                    "source": PNG_B64,
+                    "reconstruction": PNG_B64,
                     "distance": 0.071,
                 }
             ]
@@ -234,9 +235,9 @@ class EncodeResponse(BaseModel):
 class TranslateRequest(BaseModel):
     """Body of POST /translate: a PNG to translate, or a seed that picks a source-domain test image."""
 
-    model_config = _request_config(
+    model_config = request_config(
         {"model": "mnist-cyclegan", "direction": "a2b", "seed": 3, "format": "json"},
-        {"model": "mnist-cyclegan", "direction": "b2a", "image": _PNG_B64, "format": "png"},
+        {"model": "mnist-cyclegan", "direction": "b2a", "image": PNG_B64, "format": "png"},
     )
 
     model: str | None = Field(None, description="a translator from /models; absent: the first served one")
@@ -263,8 +264,8 @@ class TranslateResponse(BaseModel):
                     "target_domain": "mnist-thick",
                     "seed": 3,
                     "bank_index": 117,
-                    "source": _PNG_B64,
-                    "translation": _PNG_B64,
+                    "source": PNG_B64,
+                    "translation": PNG_B64,
                 }
             ]
         }
@@ -283,7 +284,7 @@ class TranslateResponse(BaseModel):
 class Text2ImageRequest(BaseModel):
     """Body of POST /text2image."""
 
-    model_config = _request_config(
+    model_config = request_config(
         {"model": "mnist-stackgan", "text": "a thick slanted seven", "seed": 1, "n": 8, "format": "png"},
         {"model": "mnist-stackgan", "text": "a small thin two", "seed": 5, "n": 2, "format": "json"},
     )
@@ -317,7 +318,7 @@ class Text2ImageResponse(BaseModel):
                     "unknown_words": ["sevn"],
                     "seed": 1,
                     "n": 1,
-                    "images": [{"seed": 1, "png": _PNG_B64, "stage1": _PNG_B64}],
+                    "images": [{"seed": 1, "png": PNG_B64, "stage1": PNG_B64}],
                 }
             ]
         }
@@ -352,8 +353,8 @@ class GenerateResponse(BaseModel):
                     "seed": 7,
                     "n": 2,
                     "images": [
-                        {"seed": 7, "label": 3, "class_name": "3", "png": _PNG_B64},
-                        {"seed": 8, "label": 3, "class_name": "3", "png": _PNG_B64},
+                        {"seed": 7, "label": 3, "class_name": "3", "png": PNG_B64},
+                        {"seed": 8, "label": 3, "class_name": "3", "png": PNG_B64},
                     ],
                 }
             ]
@@ -386,9 +387,9 @@ class InterpolateResponse(BaseModel):
                     "label_a": None,
                     "label_b": None,
                     "images": [
-                        {"t": 0.0, "seed": 1, "label": None, "class_name": None, "png": _PNG_B64},
-                        {"t": 0.5, "seed": None, "label": None, "class_name": None, "png": _PNG_B64},
-                        {"t": 1.0, "seed": 2, "label": None, "class_name": None, "png": _PNG_B64},
+                        {"t": 0.0, "seed": 1, "label": None, "class_name": None, "png": PNG_B64},
+                        {"t": 0.5, "seed": None, "label": None, "class_name": None, "png": PNG_B64},
+                        {"t": 1.0, "seed": 2, "label": None, "class_name": None, "png": PNG_B64},
                     ],
                 }
             ]
@@ -422,10 +423,10 @@ class ArithmeticResponse(BaseModel):
                 {
                     "model": "mnist-dcgan",
                     "label": None,
-                    "images": [{"seed": None, "label": None, "class_name": None, "png": _PNG_B64}],
+                    "images": [{"seed": None, "label": None, "class_name": None, "png": PNG_B64}],
                     "terms": [
-                        {"seeds": [1, 2, 3], "weight": 1.0, "label": None, "png": _PNG_B64},
-                        {"seeds": [4, 5], "weight": -1.0, "label": None, "png": _PNG_B64},
+                        {"seeds": [1, 2, 3], "weight": 1.0, "label": None, "png": PNG_B64},
+                        {"seeds": [4, 5], "weight": -1.0, "label": None, "png": PNG_B64},
                     ],
                 }
             ]
@@ -462,7 +463,7 @@ class InfoGANResponse(BaseModel):
                             "class_name": None,
                             "categorical": 0,
                             "continuous": [0.1, -0.4],
-                            "png": _PNG_B64,
+                            "png": PNG_B64,
                         },
                         {
                             "seed": 5,
@@ -470,7 +471,7 @@ class InfoGANResponse(BaseModel):
                             "class_name": None,
                             "categorical": 1,
                             "continuous": [0.1, -0.4],
-                            "png": _PNG_B64,
+                            "png": PNG_B64,
                         },
                     ],
                 }
