@@ -16,7 +16,7 @@ import torch
 
 from .classifier import classify, load_classifier, reference_statistics
 from .data import DATASETS
-from .export import sha256, write_manifest
+from .export import sha256, spread_conditions, write_manifest
 from .figures import save_grid
 from .metrics import (
     class_balance,
@@ -40,10 +40,9 @@ def sample_exported(
     rng = np.random.default_rng(seed)
     inputs: dict[str, np.ndarray] = {"z": rng.standard_normal((n, manifest["latent_dim"]), dtype=np.float32)}
     names = {i["name"] for i in manifest["inputs"]}
-    if "label" in names:
-        inputs["label"] = np.arange(n, dtype=np.int64) % manifest["num_classes"]
+    k = manifest["codes"]["categorical"][0] if "c_cat" in names else None
+    inputs |= spread_conditions(n, manifest["num_classes"] if "label" in names else None, k)
     if "c_cat" in names:
-        inputs["c_cat"] = np.arange(n, dtype=np.int64) % manifest["codes"]["categorical"][0]
         inputs["c_cont"] = rng.uniform(-1, 1, (n, manifest["codes"]["continuous"])).astype(np.float32)
     images = np.concatenate(
         [session.run(["image"], {k: v[s : s + 500] for k, v in inputs.items()})[0] for s in range(0, n, 500)]

@@ -58,6 +58,13 @@ def onnx_inputs(g: Generator, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     return inputs
 
 
+def spread_conditions(n: int, num_classes: int | None = None, n_cat: int | None = None) -> dict[str, np.ndarray]:
+    """`label` (given num_classes) and `c_cat` (given n_cat) for n samples, every value equally often (sample i
+    takes i mod k): how validation and every figure draw a model's classes, so no class weighs more by chance."""
+    ks = {"label": num_classes, "c_cat": n_cat}
+    return {key: np.arange(n, dtype=np.int64) % k for key, k in ks.items() if k}
+
+
 @torch.no_grad()
 def recalibrate_batchnorm(g: Generator, batches: int = 40, batch_size: int = 256) -> None:
     """Re-estimate batch-norm statistics for the averaged weights, which never ran a training batch.

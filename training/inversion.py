@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from .classifier import load_classifier
 from .data import load_split, to_tensor
-from .export import onnx_inputs, write_manifest
+from .export import onnx_inputs, spread_conditions, write_manifest
 from .figures import save_grid
 from .models import Generator
 
@@ -62,11 +62,10 @@ def measure(folder: Path, manifest: dict, data_dir: Path, samples: int = 2000) -
         )
     rng = np.random.default_rng(12345)
     z = rng.standard_normal((samples, manifest["latent_dim"]), dtype=np.float32)
-    z_feeds = {"z": z}
-    if conditional:
-        z_feeds["label"] = np.arange(samples, dtype=np.int64) % manifest["num_classes"]
-    if manifest.get("codes"):
-        z_feeds["c_cat"] = np.arange(samples, dtype=np.int64) % manifest["codes"]["categorical"][0]
+    codes = manifest.get("codes")
+    k = codes["categorical"][0] if codes else None
+    z_feeds = {"z": z} | spread_conditions(samples, manifest["num_classes"] if conditional else None, k)
+    if codes:
         z_feeds["c_cont"] = rng.uniform(-1, 1, (samples, manifest["codes"]["continuous"])).astype(np.float32)
     fake = _run(gen, z_feeds, ["image"])[0]
     back = _run(enc, {"image": fake} | ({"label": z_feeds["label"]} if conditional else {}), ["latent"])[0]

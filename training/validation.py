@@ -14,7 +14,7 @@ import torch
 
 from .classifier import classify, load_classifier
 from .data import DEFAULT_CACHE, load_split, to_tensor
-from .export import onnx_inputs, recalibrate_batchnorm
+from .export import onnx_inputs, recalibrate_batchnorm, spread_conditions
 from .metrics import frechet_distance, moments
 from .models import Generator
 
@@ -33,9 +33,7 @@ class Validator:
         g = copy.deepcopy(g_ema).cpu()
         recalibrate_batchnorm(g)
         inputs = onnx_inputs(g, self.samples, seed=2024)
-        for key, n in (("label", g.cfg.num_classes), ("c_cat", g.cfg.n_cat)):
-            if key in inputs:  # every class or code value equally often, as evaluate samples them
-                inputs[key] = np.arange(self.samples, dtype=np.int64) % n
+        inputs |= spread_conditions(self.samples, g.cfg.num_classes if g.cfg.conditional else None, g.cfg.n_cat)
         images = torch.cat(
             [g(**{k: torch.from_numpy(v[s : s + 500]) for k, v in inputs.items()}) for s in range(0, self.samples, 500)]
         )
