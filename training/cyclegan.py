@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .classifier import classify, load_classifier
 from .data import load_split, to_tensor
 from .export import PARITY_INPUTS, check_module_parity, export_module, sha256
 from .figures import save_grid
@@ -220,8 +221,6 @@ def cycle_metrics(nets: nn.ModuleDict, data_dir: Path, limit: int | None = 2000)
     Also the paired error of A→B against the true dilation, and how often the MNIST classifier's digit
     survives the round trip (if the evaluation classifier is there).
     """
-    from .classifier import classify, load_classifier
-
     a, b = domains(data_dir, "test", limit)
     fake_b, fake_a = nets["a2b"](a), nets["b2a"](b)
     rec_a, rec_b = nets["b2a"](fake_b), nets["a2b"](fake_a)

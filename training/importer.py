@@ -175,7 +175,7 @@ def _grid_images(graph: Graph, run: Any) -> np.ndarray:
 
 def export_torch(spec: str, weights: Path, latent_dim: int, num_classes: int | None, path: Path) -> dict[str, Any]:
     """`package.module:Class` with a state dict → ONNX at `path`, through training/export.py; returns provenance."""
-    import torch
+    import torch  # here, not at the top: an ONNX import needs no torch (the serve-only install has none)
 
     from .export import check_module_parity, export_module
 

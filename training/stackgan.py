@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import captions as cap
+from .classifier import classify, load_classifier
 from .data import load_split, to_tensor
 from .export import PARITY_INPUTS, check_module_parity, export_module, sha256
 from .figures import save_grid
@@ -372,8 +373,6 @@ def text_metrics(g: TextToImage, terciles: cap.Terciles, cfg: StackConfig, per_c
     """Does the image match the text? The MNIST classifier's accuracy on the class word, and for each
     attribute the Pearson correlation between the requested level (0, 1, 2) and the value measured on the
     output (z-scored within its class), over every fully specified caption × `per_caption` seeds."""
-    from .classifier import classify, load_classifier
-
     texts, labels, levels = all_captions()
     texts, labels, levels = texts * per_caption, np.tile(labels, per_caption), np.tile(levels, (per_caption, 1))
     feeds = inputs_for(texts, cfg, seed=7)
