@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, HTTPExceptionHandler, Receive, Scope, Send
 
 from service.middleware import replay_first
 from service.routes.generate import generate, router
-from service.schemas import GenerateRequest
+from service.schemas.generate import GenerateRequest
 
 PATH = "/generate"
 ROUTE = next(route for route in router.routes if getattr(route, "endpoint", None) is generate)

@@ -19,7 +19,11 @@ from service.errors import InputError
 from service.imaging import grid_columns
 from service.pipelines import LoadedTextToImage
 from service.registry import LoadedModel
-from service.schemas import ArithmeticRequest, GenerateRequest, InfoGANRequest, InterpolateRequest, Text2ImageRequest
+from service.schemas.arithmetic import ArithmeticRequest
+from service.schemas.generate import GenerateRequest
+from service.schemas.infogan import InfoGANRequest
+from service.schemas.interpolate import InterpolateRequest
+from service.schemas.text2image import Text2ImageRequest
 from service.settings import Settings
 
 Count = tuple[str, int, str]  # (field path, how many, settings field that bounds it)

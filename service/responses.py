@@ -15,7 +15,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from service import imaging
-from service.schemas import GenerateResponse, InfoGANResponse, InterpolateResponse
+from service.schemas.generate import GenerateResponse
+from service.schemas.infogan import InfoGANResponse
+from service.schemas.interpolate import InterpolateResponse
 
 PNG = "image/png"
 INLINE_PIXELS = 1 << 12  # outputs up to this many pixels (five MNIST tiles) are encoded on the loop

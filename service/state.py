@@ -33,7 +33,7 @@ from service.pipelines import LoadedTextToImage, LoadedTranslator, Pipeline, Run
 from service.protocol import DISCONNECT
 from service.registry import LoadedModel, ModelRegistry, discover_all, load_model
 from service.reload import plan, scan
-from service.schemas import ReloadResponse
+from service.schemas.admin import ReloadResponse
 from service.sessions import ModelLoadError
 from service.settings import Settings
 from service.shutdown import Drain

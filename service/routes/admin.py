@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.deps import StateDep
-from service.schemas import ReloadResponse
+from service.schemas.admin import ReloadResponse
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

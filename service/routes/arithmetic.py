@@ -8,7 +8,8 @@ from service import latents, limits, sampling
 from service.deps import StateDep
 from service.errors import InputError
 from service.responses import encode_b64, headers, json_response, png_response, sampling_responses
-from service.schemas import ArithmeticRequest, ArithmeticResponse, ArithmeticTerm, ImageOut, TermOut
+from service.schemas.arithmetic import ArithmeticRequest, ArithmeticResponse, ArithmeticTerm, TermOut
+from service.schemas.common import ImageOut
 
 router = APIRouter(tags=["sampling"])
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from service import imaging, latents, uploads
 from service.deps import StateDep
 from service.errors import InputError
-from service.schemas import EncodeRequest, EncodeResponse
+from service.schemas.encode import EncodeRequest, EncodeResponse
 
 router = APIRouter(tags=["sampling"])
 

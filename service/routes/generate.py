@@ -13,7 +13,7 @@ from service import latents, limits, sampling
 from service.errors import InputError
 from service.registry import LoadedModel
 from service.responses import SAMPLING_DOCS, encode_b64, headers, png_response
-from service.schemas import Codes, GenerateRequest
+from service.schemas.generate import Codes, GenerateRequest
 from service.state import ServiceState
 
 router = APIRouter(tags=["sampling"])

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from service.deps import StateDep
 from service.metrics import CONTENT_TYPE
-from service.schemas import HealthStatus, ReadyStatus
+from service.schemas.health import HealthStatus, ReadyStatus
 
 router = APIRouter(tags=["operations"])
 

@@ -12,7 +12,7 @@ from service.deps import StateDep
 from service.errors import InputError
 from service.registry import LoadedModel
 from service.responses import SAMPLING_DOCS, encode_b64, headers, json_response, png_response
-from service.schemas import CodeImageOut, InfoGANRequest, InfoGANResponse
+from service.schemas.infogan import CodeImageOut, InfoGANRequest, InfoGANResponse
 
 router = APIRouter(tags=["sampling"])
 

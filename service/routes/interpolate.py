@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from service import latents, limits, sampling
 from service.deps import StateDep
 from service.responses import SAMPLING_DOCS, encode_b64, headers, json_response, png_response
-from service.schemas import FrameOut, InterpolateRequest, InterpolateResponse
+from service.schemas.interpolate import FrameOut, InterpolateRequest, InterpolateResponse
 
 router = APIRouter(tags=["sampling"])
 

@@ -8,7 +8,7 @@ from service.deps import StateDep
 from service.pipelines import LoadedTranslator, Pipeline
 from service.proof import IdentityProof
 from service.registry import LoadedModel
-from service.schemas import DirectionInfo, IdentityInfo, ImageShape, ModelInfo, ModelsResponse, TextInfo
+from service.schemas.models import DirectionInfo, IdentityInfo, ImageShape, ModelInfo, ModelsResponse, TextInfo
 
 router = APIRouter(prefix="/models", tags=["models"])
 

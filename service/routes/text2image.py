@@ -10,7 +10,7 @@ from service import limits, sampling
 from service.deps import StateDep
 from service.pipelines import LoadedTextToImage
 from service.responses import encode_b64, json_response, png_response, sampling_responses
-from service.schemas import Text2ImageRequest, Text2ImageResponse, TextImageOut
+from service.schemas.text2image import Text2ImageRequest, Text2ImageResponse, TextImageOut
 
 router = APIRouter(tags=["text2image"])
 

@@ -14,7 +14,7 @@ from service.deps import StateDep
 from service.errors import InputError
 from service.pipelines import LoadedTranslator, to_model_range
 from service.responses import PNG, json_response, sampling_responses
-from service.schemas import TranslateRequest, TranslateResponse
+from service.schemas.translate import TranslateRequest, TranslateResponse
 
 router = APIRouter(tags=["translation"])
 

@@ -5,7 +5,7 @@ import math
 import pytest
 from fastapi.responses import JSONResponse
 
-from service.schemas import GenerateResponse
+from service.schemas.generate import GenerateResponse
 
 from .helpers import assert_image, decode, post_json, single
 

@@ -9,6 +9,8 @@ serves; otherwise a schema-valid request is refused, which is what schemathesis 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 import types
 from collections.abc import Iterator
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -33,8 +35,9 @@ PYDANTIC_WORDS = {"ge", "le", "gt", "lt", "min_length", "max_length"}
 
 
 def request_models() -> list[type[BaseModel]]:
-    """Every request body of service.schemas and the models nested in them."""
-    found = [m for n, m in vars(schemas).items() if n.endswith("Request") and isinstance(m, type)]
+    """Every request body of service.schemas' modules and the models nested in them."""
+    modules = [importlib.import_module(f"{schemas.__name__}.{m.name}") for m in pkgutil.iter_modules(schemas.__path__)]
+    found = [m for mod in modules for n, m in vars(mod).items() if n.endswith("Request") and isinstance(m, type)]
     out: list[type[BaseModel]] = []
     while found:
         model = found.pop()
