@@ -204,7 +204,7 @@ def test_pipeline_quality_bar(folder):
 
 
 # Issue #24: one continuous code of mnist-infogan controls slant, another width (|r| over c in [-1, 1], each attribute
-# z-scored within its categorical value: training/evaluate.py code_attributes).
+# z-scored within its categorical value: training/metrics.py code_attributes).
 CODE_BARS = {"slant": 0.8, "width": 0.6}
 CODE_GAPS: dict[str, str] = {}  # attribute -> why the committed model misses its bar (none does)
 
