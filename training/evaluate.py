@@ -1,4 +1,5 @@
-"""Quality figures for exported generators, measured with a classifier trained on the same data.
+"""Quality figures for exported generators: each ONNX model sampled as served, its samples read by the evaluation
+classifier trained on the same data (classifier.py), the figures (metrics.py) written into its manifest.
 
 FID here is the Fréchet distance between Gaussians fitted to the classifier's penultimate features
 (a domain feature space, as Inception's is for photos); the real-vs-real floor is given beside it.
@@ -29,8 +30,6 @@ from .metrics import (
 )
 
 log = logging.getLogger(__name__)
-
-# --- measuring an exported model -----------------------------------------------------------
 
 
 def sample_exported(
