@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Signature:
-    """The part of a manifest `ServiceState._lane` compares across reloads."""
+    """The part of a manifest `Lanes._lane` compares across reloads."""
 
     inputs: list[TensorSpec]
 

@@ -78,6 +78,127 @@ class Lane:
 
 
 @dataclass
+class Lanes:
+    """The lane of each served graph, and the replaced ones still finishing the requests that hold them."""
+
+    settings: Settings
+    metrics: Metrics
+    current: dict[str, Lane] = field(default_factory=dict)
+    _retiring: set[Lane] = field(default_factory=set)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def batchers(self) -> dict[str, Batcher]:
+        """The batcher of each served model, by name."""
+        return {name: lane.batcher for name, lane in self.current.items()}
+
+    def down(self) -> dict[str, str]:
+        """Lanes whose last batch failed, and why (until one of their batches succeeds)."""
+        return {name: lane.batcher.down for name, lane in sorted(self.current.items()) if lane.batcher.down}
+
+    async def start(self, model: LoadedModel | Runner) -> None:
+        """A batcher for one graph, swapped in for the previous version's (which retires when idle)."""
+        s = self.settings
+        batcher = Batcher(
+            run=model.run,
+            max_batch=s.max_batch,
+            max_wait_s=s.max_wait_ms / 1000.0,
+            max_queue=s.queue_images,
+            buckets=model.buckets,
+            hooks=self.metrics.hooks(model.name),
+            name=model.name,
+            adaptive_wait=True,  # a lone request runs at once; concurrent ones still batch (docs/bench)
+            merge=s.batching == "on",
+        )
+        await batcher.start()
+        old = self.current.get(model.name)
+        self.current[model.name] = Lane(model, batcher)  # the swap: new requests get the new version
+        if old is not None:
+            self._retire(old)
+
+    def stop(self, name: str) -> None:
+        """Stop serving a graph: its lane retires once the requests holding it are done."""
+        self._retire(self.current.pop(name))
+
+    def _retire(self, lane: Lane) -> None:
+        """Stop a replaced or removed model's batcher once the requests holding it are done."""
+        self._retiring.add(lane)
+        task = asyncio.get_running_loop().create_task(self._stop_when_idle(lane), name=f"retire-{lane.model.name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _stop_when_idle(self, lane: Lane) -> None:
+        while lane.users:
+            await lane.idle.wait()
+        lane.closing = True
+        await lane.batcher.stop()
+        self._retiring.discard(lane)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for lane in [*self.current.values(), *self._retiring]:
+            await lane.batcher.stop()
+
+    def _lane(self, model: LoadedModel | Runner) -> Lane:
+        """The lane of this model version; a request that outlived its version moves to the new one."""
+        lane = self.current.get(model.name)
+        if lane is not None and lane.model is model:
+            return lane
+        old = next((x for x in self._retiring if x.model is model and not x.closing), None)
+        if old is not None:
+            return old
+        if lane is not None and lane.model.manifest.inputs == model.manifest.inputs:
+            return lane
+        raise Unavailable(f"model {model.name!r} was reloaded while this request was prepared", retry_after_s=1.0)
+
+    async def sample(self, request: Request, model: LoadedModel | Runner, inputs: Inputs) -> np.ndarray:
+        """Queue inputs on the model's batcher; give up (and drop the work) if the client leaves or the request's
+        deadline passes first. The service's protocol (service/protocol.py) says when a client leaves; under
+        another server (a test client) a request whose client left still runs, and nobody reads its answer."""
+        lane = self._lane(model)
+        until = deadline.current()
+        timeout = None if until is None else until - asyncio.get_running_loop().time()
+        if timeout is not None and timeout <= 0:
+            raise deadline.expired("before its images were queued")
+        task = asyncio.current_task()
+        assert task is not None
+        left = False
+
+        def client_left() -> None:  # registered only while this request waits: `finally` removes it
+            nonlocal left
+            left = True
+            task.cancel()  # cancels the batcher future, so take_batch drops the work
+
+        disconnect = request.scope.get("extensions", {}).get(DISCONNECT)
+        if disconnect is not None:
+            disconnect.add(client_left)
+        lane.enter()
+        timer = None if timeout is None else asyncio.timeout(timeout)
+        try:
+            if timer is None:  # no deadline (the default): no timer to arm and disarm, about 5 µs a request
+                return await lane.batcher.submit(inputs)
+            async with timer:
+                return await lane.batcher.submit(inputs)
+        except asyncio.CancelledError:
+            if left and task.uncancel() == 0:
+                raise ClientGone() from None
+            raise
+        except TimeoutError:
+            if timer is None or not timer.expired():
+                raise
+            raise deadline.expired(f"before {model.name} produced its images") from None
+        except QueueFull as exc:
+            raise Unavailable(f"{model.name}: {exc}", exc.retry_after_s) from None
+        except BatcherStopped as exc:
+            raise Unavailable(str(exc), retry_after_s=5.0) from None
+        finally:
+            if disconnect is not None:
+                disconnect.remove(client_left)
+            lane.leave()
+
+
+@dataclass
 class ServiceState:
     """Everything one app owns; attached to `app.state.service` by `create_app`."""
 
@@ -86,16 +207,17 @@ class ServiceState:
     metrics: Metrics = field(default_factory=Metrics)
     registry: ModelRegistry = field(default_factory=ModelRegistry)
     pipelines: dict[str, Pipeline] = field(default_factory=dict)  # translators and text-to-image models
-    lanes: dict[str, Lane] = field(default_factory=dict)
     folders: dict[str, Path] = field(default_factory=dict)  # the folder each served model was loaded from
+    lanes: Lanes = field(init=False)  # a batcher per served graph
     drain: Drain = field(default_factory=Drain)
     loading: bool = True
     default_model: str | None = None
     fatal: str | None = None  # why start-up found nothing to serve
-    _retiring: set[Lane] = field(default_factory=set)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _load_slots: asyncio.Semaphore = field(default_factory=asyncio.Semaphore)  # graphs loading at once (reload)
+
+    def __post_init__(self) -> None:
+        self.lanes = Lanes(self.settings, self.metrics)
 
     @property
     def ready(self) -> bool:
@@ -104,15 +226,6 @@ class ServiceState:
     def served_names(self) -> list[str]:
         """Every served model of every kind."""
         return sorted([*self.registry.models, *self.pipelines])
-
-    @property
-    def batchers(self) -> dict[str, Batcher]:
-        """The batcher of each served model, by name."""
-        return {name: lane.batcher for name, lane in self.lanes.items()}
-
-    def lanes_down(self) -> dict[str, str]:
-        """Lanes whose last batch failed, and why (until one of their batches succeeds)."""
-        return {name: lane.batcher.down for name, lane in sorted(self.lanes.items()) if lane.batcher.down}
 
     async def load(self) -> None:
         """Verify, open, warm up and start every model; one bad model never stops the others."""
@@ -187,7 +300,7 @@ class ServiceState:
             for name in gone:
                 self.registry.remove(name)
                 self.folders.pop(name, None)
-                self._retire(self.lanes.pop(name))
+                self.lanes.stop(name)
             await pipelines
             added.sort()  # in the order they were proven until here
             updated.sort()
@@ -252,17 +365,17 @@ class ServiceState:
                 continue
             (updated if current is not None else added).append(manifest.name)
             for runner in pipeline.runners():
-                await self._start_lane(runner)
+                await self.lanes.start(runner)
             self.pipelines[manifest.name] = pipeline
             self.folders[manifest.name] = folder
             if current is not None:  # a direction the new version lacks stops too
                 for runner in current.runners():
                     if runner.name not in {r.name for r in pipeline.runners()}:
-                        self._retire(self.lanes.pop(runner.name))
+                        self.lanes.stop(runner.name)
         for name in sorted(set(self.pipelines) - on_disk - broken):
             self.folders.pop(name, None)
             for runner in self.pipelines.pop(name).runners():
-                self._retire(self.lanes.pop(runner.name))
+                self.lanes.stop(runner.name)
             removed.append(name)
 
     def _pick_default(self) -> None:
@@ -276,50 +389,10 @@ class ServiceState:
             self.default_model = names[0] if names else None
 
     async def _serve(self, model: LoadedModel) -> None:
-        await self._start_lane(model)
+        await self.lanes.start(model)
         self.registry.add(model)
         self._pick_default()
         self.metrics.models_loaded.set(len(self.served_names()))
-
-    async def _start_lane(self, model: LoadedModel | Runner) -> None:
-        """A batcher for one graph, swapped in for the previous version's (which retires when idle)."""
-        s = self.settings
-        batcher = Batcher(
-            run=model.run,
-            max_batch=s.max_batch,
-            max_wait_s=s.max_wait_ms / 1000.0,
-            max_queue=s.queue_images,
-            buckets=model.buckets,
-            hooks=self.metrics.hooks(model.name),
-            name=model.name,
-            adaptive_wait=True,  # a lone request runs at once; concurrent ones still batch (docs/bench)
-            merge=s.batching == "on",
-        )
-        await batcher.start()
-        old = self.lanes.get(model.name)
-        self.lanes[model.name] = Lane(model, batcher)  # the swap: new requests get the new version
-        if old is not None:
-            self._retire(old)
-
-    def _retire(self, lane: Lane) -> None:
-        """Stop a replaced or removed model's batcher once the requests holding it are done."""
-        self._retiring.add(lane)
-        task = asyncio.get_running_loop().create_task(self._stop_when_idle(lane), name=f"retire-{lane.model.name}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _stop_when_idle(self, lane: Lane) -> None:
-        while lane.users:
-            await lane.idle.wait()
-        lane.closing = True
-        await lane.batcher.stop()
-        self._retiring.discard(lane)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for lane in [*self.lanes.values(), *self._retiring]:
-            await lane.batcher.stop()
 
     def model(self, name: str | None) -> LoadedModel:
         """The generator a request names (or the default); 503 while it may still be loading, 422 for a
@@ -363,59 +436,9 @@ class ServiceState:
             raise ModelNotFound(name, self.served_names())
         return self.model(name)
 
-    def _lane(self, model: LoadedModel | Runner) -> Lane:
-        """The lane of this model version; a request that outlived its version moves to the new one."""
-        lane = self.lanes.get(model.name)
-        if lane is not None and lane.model is model:
-            return lane
-        old = next((x for x in self._retiring if x.model is model and not x.closing), None)
-        if old is not None:
-            return old
-        if lane is not None and lane.model.manifest.inputs == model.manifest.inputs:
-            return lane
-        raise Unavailable(f"model {model.name!r} was reloaded while this request was prepared", retry_after_s=1.0)
-
     async def sample(self, request: Request, model: LoadedModel | Runner, inputs: Inputs) -> np.ndarray:
-        """Queue inputs on the model's batcher; give up (and drop the work) if the client leaves or the request's
-        deadline passes first. The service's protocol (service/protocol.py) says when a client leaves; under
-        another server (a test client) a request whose client left still runs, and nobody reads its answer."""
-        lane = self._lane(model)
-        until = deadline.current()
-        timeout = None if until is None else until - asyncio.get_running_loop().time()
-        if timeout is not None and timeout <= 0:
-            raise deadline.expired("before its images were queued")
-        task = asyncio.current_task()
-        assert task is not None
-        left = False
+        """Images of `inputs` from the model's lane (`Lanes.sample`: deadline, client gone, queue full)."""
+        return await self.lanes.sample(request, model, inputs)
 
-        def client_left() -> None:  # registered only while this request waits: `finally` removes it
-            nonlocal left
-            left = True
-            task.cancel()  # cancels the batcher future, so take_batch drops the work
-
-        disconnect = request.scope.get("extensions", {}).get(DISCONNECT)
-        if disconnect is not None:
-            disconnect.add(client_left)
-        lane.enter()
-        timer = None if timeout is None else asyncio.timeout(timeout)
-        try:
-            if timer is None:  # no deadline (the default): no timer to arm and disarm, about 5 µs a request
-                return await lane.batcher.submit(inputs)
-            async with timer:
-                return await lane.batcher.submit(inputs)
-        except asyncio.CancelledError:
-            if left and task.uncancel() == 0:
-                raise ClientGone() from None
-            raise
-        except TimeoutError:
-            if timer is None or not timer.expired():
-                raise
-            raise deadline.expired(f"before {model.name} produced its images") from None
-        except QueueFull as exc:
-            raise Unavailable(f"{model.name}: {exc}", exc.retry_after_s) from None
-        except BatcherStopped as exc:
-            raise Unavailable(str(exc), retry_after_s=5.0) from None
-        finally:
-            if disconnect is not None:
-                disconnect.remove(client_left)
-            lane.leave()
+    async def close(self) -> None:
+        await self.lanes.close()

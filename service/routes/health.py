@@ -33,7 +33,7 @@ async def readyz(state: StateDep, request: Request) -> JSONResponse:
         "draining" if state.drain.draining else "ready" if state.ready else "loading" if state.loading else "unready"
     )
     body = ReadyStatus(
-        status=status, models=state.served_names(), failed=state.registry.failed, down=state.lanes_down()
+        status=status, models=state.served_names(), failed=state.registry.failed, down=state.lanes.down()
     )
     hidden = None if state.keys.admits(request.headers.raw) else {"failed", "down"}
     return JSONResponse(body.model_dump(exclude=hidden), status_code=200 if state.ready else 503)
@@ -42,6 +42,6 @@ async def readyz(state: StateDep, request: Request) -> JSONResponse:
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
 async def metrics(state: StateDep) -> Response:
     """Prometheus text exposition of this app's registry."""
-    for name, batcher in state.batchers.items():
+    for name, batcher in state.lanes.batchers.items():
         state.metrics.queue_depth.labels(name).set(batcher.depth)
     return Response(state.metrics.render(), media_type=CONTENT_TYPE)
