@@ -1,20 +1,23 @@
-'use strict';
 // The playground is a client of the public API and nothing more: each view turns its form into
 // POST bodies (format=json, so every image arrives as the exact PNG the API encodes), shows those
 // PNGs untouched, and keeps its state in the URL hash (#view?key=value...) so any result has a
-// permalink that replays the same requests.
+// permalink that replays the same requests. index.html loads this module alone; it imports the views kept in
+// modules of their own.
 
-const $ = (sel, root = document) => root.querySelector(sel);
+import './yourimage.js';
+import './truncation.js';
+
+export const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 const SWEEP = [-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2]; // the InfoGAN paper varies codes past the prior's [-1, 1]
 const LIVE_DEBOUNCE_MS = 200;
 const FRAME_MS = 120;
 
-const app = {models: new Map(), defaultModel: null, model: null, view: 'generate', ran: {}, aborts: {}, requests: {}};
+export const app = {models: new Map(), defaultModel: null, model: null, view: 'generate', ran: {}, aborts: {}, requests: {}};
 
-const randomSeed = () => crypto.getRandomValues(new Uint32Array(1))[0];
-const intOr = (text, fallback) => (/^\d+$/.test(String(text).trim()) ? Number(text) : fallback);
-function el(tag, props = {}, ...children) {
+export const randomSeed = () => crypto.getRandomValues(new Uint32Array(1))[0];
+export const intOr = (text, fallback) => (/^\d+$/.test(String(text).trim()) ? Number(text) : fallback);
+export function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
   return node;
@@ -22,7 +25,7 @@ function el(tag, props = {}, ...children) {
 
 // ---------- API ----------
 
-class ApiError extends Error {}
+export class ApiError extends Error {}
 
 function describeError(status, body) {
   const detail = body && body.detail;
@@ -46,7 +49,7 @@ function curl(path, body) {
 
 // ---------- model-dependent controls ----------
 
-const info = () => app.models.get(app.model);
+export const info = () => app.models.get(app.model);
 const kindOf = (m) => m?.kind || 'generator';
 const KIND_VIEW = {translator: 'translate', text2image: 'text2image'};
 const isConditional = () => Boolean(info()?.conditional);
@@ -159,13 +162,13 @@ function picture(b64, alt, scale = 2, size = info().image) {
   return el('img', {src: `data:image/png;base64,${b64}`, alt, width: width * scale, height: height * scale});
 }
 
-function figure(b64, caption, alt, scale, size) {
+export function figure(b64, caption, alt, scale, size) {
   return el('figure', {}, picture(b64, alt || caption, scale, size), el('figcaption', {textContent: caption}));
 }
 
 const labelText = (im) => (im.class_name !== null && im.class_name !== undefined ? ` (${im.class_name})` : '');
 
-function strip(images, alts, className = 'strip') {
+export function strip(images, alts, className = 'strip') {
   return el('div', {className}, ...images.map((im, i) => picture(im.png, alts[i])));
 }
 
@@ -178,12 +181,12 @@ const labelField = (params, key, bodyKey = key) => {
   return isConditional() && v !== null && v !== '' ? {[bodyKey]: Number(v)} : {};
 };
 
-function formParams(view, names) {
+export function formParams(view, names) {
   const form = $(`#view-${view} form`);
   return new URLSearchParams(names.map((n) => [n, form.elements[n].value]));
 }
 
-function writeForm(view, params, defaults) {
+export function writeForm(view, params, defaults) {
   const form = $(`#view-${view} form`);
   for (const [name, fallback] of Object.entries(defaults)) {
     const value = params.get(name) ?? fallback();
@@ -193,7 +196,7 @@ function writeForm(view, params, defaults) {
   }
 }
 
-const VIEWS = {
+export const VIEWS = {
   generate: {
     defaults: {seed: randomSeed, n: () => '16', label: () => ''},
     read: () => formParams('generate', ['seed', 'n', 'label']),
@@ -346,7 +349,7 @@ VIEWS.text2image = {
   },
 };
 
-function fileBase64(file) {
+export function fileBase64(file) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(String(reader.result).split(',')[1]);
@@ -437,7 +440,7 @@ function animation(images, alts) {
 // ---------- running a view ----------
 
 let liveTimer = null;
-function schedule(view) {
+export function schedule(view) {
   clearTimeout(liveTimer);
   liveTimer = setTimeout(() => run(view, {history: 'replace'}), LIVE_DEBOUNCE_MS);
 }
@@ -448,7 +451,7 @@ function hashFor(view, params) {
   return `#${view}?${p}`;
 }
 
-async function run(view, {history = 'push'} = {}) {
+export async function run(view, {history = 'push'} = {}) {
   const spec = VIEWS[view];
   const section = $(`#view-${view}`);
   const output = $('[data-output]', section);
@@ -579,8 +582,8 @@ function wire() {
   window.addEventListener('popstate', applyHash);
 }
 
-// The view scripts index.html loads before this one (yourimage.js, truncation.js) add their views on
-// DOMContentLoaded; main opens no view before then, however soon /models answers.
+// The view modules imported above (yourimage.js, truncation.js) add their views on DOMContentLoaded; main
+// opens no view before then, however soon /models answers.
 const viewsAdded = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
 
 async function main() {

@@ -1,7 +1,8 @@
-'use strict';
 // A ψ slider on the sampling views (issue #21), added to app.js's views from its own file: when "Truncate" is
 // on, every request of the view carries `truncation: ψ`, and ψ goes into the permalink as `psi`. Loaded before
 // app.js and run on DOMContentLoaded, as yourimage.js is (see there).
+
+import {$, VIEWS, el, run, schedule, writeForm} from './app.js';
 
 const PSI_VIEWS = ['generate', 'interpolate', 'arithmetic', 'infogan'];
 

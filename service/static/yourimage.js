@@ -1,10 +1,11 @@
-'use strict';
 // The "Your image" view (issue #21), a view of app.js registered from its own file: a drawing (pointer
 // events, so mouse, pen and touch alike) or an uploaded PNG or JPEG goes to POST /encode, and the same image to
 // /interpolate (from it to a seed) and /arithmetic (it minus and plus means of seeds), as `image` fields.
 // The canvas is exported as an opaque PNG: white strokes on black, the datasets' polarity.
-// index.html loads this file before app.js: it registers on DOMContentLoaded, once app.js has defined VIEWS;
-// app.js's main() opens no view before then.
+// app.js imports this module, which runs before app.js itself: it registers on DOMContentLoaded, once app.js has
+// defined VIEWS; app.js's main() opens no view before then.
+
+import {$, ApiError, VIEWS, app, el, figure, fileBase64, formParams, info, intOr, randomSeed, run, strip} from './app.js';
 
 const YI = {drawn: false, last: null};
 
