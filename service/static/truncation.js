@@ -2,7 +2,10 @@
 // on, every request of the view carries `truncation: ψ`, and ψ goes into the permalink as `psi`. Loaded before
 // app.js and run on DOMContentLoaded, as yourimage.js is (see there).
 
-import {$, VIEWS, el, run, schedule, writeForm} from './app.js';
+import {$, el} from './dom.js';
+import {VIEWS} from './state.js';
+import {writeForm} from './forms.js';
+import {run, schedule} from './run.js';
 
 const PSI_VIEWS = ['generate', 'interpolate', 'arithmetic', 'infogan'];
 

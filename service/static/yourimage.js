@@ -5,7 +5,12 @@
 // app.js imports this module, which runs before app.js itself: it registers on DOMContentLoaded, once app.js has
 // defined VIEWS; app.js's main() opens no view before then.
 
-import {$, ApiError, VIEWS, app, el, figure, fileBase64, formParams, info, intOr, randomSeed, run, strip} from './app.js';
+import {$, el, intOr, randomSeed} from './dom.js';
+import {ApiError, fileBase64} from './api.js';
+import {app, info, VIEWS} from './state.js';
+import {formParams} from './forms.js';
+import {figure, strip} from './render.js';
+import {run} from './run.js';
 
 const YI = {drawn: false, last: null};
 
