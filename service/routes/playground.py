@@ -17,7 +17,7 @@ from service.deps import StateDep
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_FILES = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()} if STATIC_DIR.is_dir() else {}
-REVALIDATE = {"Cache-Control": "no-cache"}  # a redeployed page must not run a stale app.js
+REVALIDATE = {"Cache-Control": "no-cache"}  # a redeployed page must not run a stale module
 
 router = APIRouter(tags=["playground"])
 
@@ -30,7 +30,7 @@ async def index() -> FileResponse:
 
 @router.get("/static/{file}", include_in_schema=False)
 async def static(file: str) -> FileResponse:
-    """The playground's script and style sheet."""
+    """The playground's ES modules (app.js and those it imports) and style sheet."""
     if file not in STATIC_FILES:
         raise HTTPException(404, f"no static file {file!r}")
     return FileResponse(STATIC_FILES[file], headers=REVALIDATE)

@@ -1,19 +1,21 @@
 // The playground is a client of the public API and nothing more: each view turns its form into
 // POST bodies (format=json, so every image arrives as the exact PNG the API encodes), shows those
 // PNGs untouched, and keeps its state in the URL hash (#view?key=value...) so any result has a
-// permalink that replays the same requests. index.html loads this module alone; it imports the views kept in
-// modules of their own.
+// permalink that replays the same requests. index.html loads this module alone. It imports each view from its
+// own module, which adds the view to VIEWS (state.js) and wires the view's own controls when it runs, so every
+// view is there before main() opens one; this module wires what belongs to the page: the model select, the
+// nav, the dice, the URL and the curl box.
 
 import {$, $$, el, randomSeed} from './dom.js';
 import {describeError} from './api.js';
 import {app, codes, info, KIND_VIEW, kindOf, VIEWS} from './state.js';
 import {fillLabelSelect, writeForm} from './forms.js';
-import {hashFor, run, schedule, showRequests} from './run.js';
+import {hashFor, run, showRequests} from './run.js';
 import {renderCard} from './card.js';
-// The views, in the order initForms sets them up.
+// The views, in the order initForms sets them up (truncation.js adds ψ to four of them).
 import './generate.js';
 import './interpolate.js';
-import {addTerm, exampleTerms} from './arithmetic.js';
+import {exampleTerms} from './arithmetic.js';
 import {buildCodeControls} from './infogan.js';
 import './translate.js';
 import './text2image.js';
@@ -130,23 +132,9 @@ function wire() {
     $(`#${b.dataset.dice}`).value = randomSeed();
     run(b.closest('.view').dataset.view);
   }));
-  $('#add-term').addEventListener('click', () => addTerm(String(randomSeed())).querySelector('input').focus());
-  $('#example-terms').addEventListener('click', () => { exampleTerms(); run('arithmetic'); });
-  $('#info-cat').addEventListener('change', () => schedule('infogan'));
-  $('#tr-direction').addEventListener('change', () => run('translate'));
-  $('#tr-file').addEventListener('change', () => run('translate'));
-  $('#info-reset').addEventListener('click', () => {
-    $('#info-cat').value = '';
-    $('#info-sliders').dataset.explicit = '';
-    run('infogan');
-  });
   $('#copy-curl').addEventListener('click', copyCurl);
   window.addEventListener('popstate', applyHash);
 }
-
-// The view modules imported above (yourimage.js, truncation.js) add their views on DOMContentLoaded; main
-// opens no view before then, however soon /models answers.
-const viewsAdded = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
 
 async function main() {
   wire();
@@ -162,7 +150,6 @@ async function main() {
     $('#global-error').hidden = false;
     return;
   }
-  await viewsAdded;
   $('#model').replaceChildren(...[...app.models.keys()].map((n) => el('option', {value: n, textContent: n})));
   const wanted = parseHash().params.get('model');
   selectModel(app.models.has(wanted) ? wanted : app.defaultModel);

@@ -5,6 +5,7 @@ import {ApiError} from './api.js';
 import {info, isConditional, VIEWS} from './state.js';
 import {fillLabelSelect, labelField} from './forms.js';
 import {figure, labelText} from './render.js';
+import {run} from './run.js';
 
 VIEWS.arithmetic = {
   defaults: {label: () => ''},
@@ -95,3 +96,6 @@ export function exampleTerms() {
   addTerm(three(), '-1', b);
   addTerm(three(), '1', c);
 }
+
+$('#add-term').addEventListener('click', () => addTerm(String(randomSeed())).querySelector('input').focus());
+$('#example-terms').addEventListener('click', () => { exampleTerms(); run('arithmetic'); });

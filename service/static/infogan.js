@@ -4,7 +4,7 @@ import {$, $$, el, intOr, randomSeed} from './dom.js';
 import {ApiError} from './api.js';
 import {app, codes, VIEWS} from './state.js';
 import {figure, strip} from './render.js';
-import {schedule} from './run.js';
+import {run, schedule} from './run.js';
 import {codeName} from './card.js';
 
 const SWEEP = [-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2]; // the InfoGAN paper varies codes past the prior's [-1, 1]
@@ -78,3 +78,10 @@ VIEWS.infogan = {
     return [figure(im.png, codesText, `seed ${one.seed}, ${codesText}`, 5), el('h3', {textContent: 'Sweeps'}), ...rows];
   },
 };
+
+$('#info-cat').addEventListener('change', () => schedule('infogan'));
+$('#info-reset').addEventListener('click', () => {
+  $('#info-cat').value = '';
+  $('#info-sliders').dataset.explicit = '';
+  run('infogan');
+});

@@ -5,6 +5,7 @@ import {ApiError, fileBase64} from './api.js';
 import {app, info, kindOf, VIEWS} from './state.js';
 import {formParams} from './forms.js';
 import {figure} from './render.js';
+import {run} from './run.js';
 
 VIEWS.translate = {
   defaults: {seed: randomSeed, direction: () => Object.keys(info()?.directions || {a2b: 0})[0]},
@@ -23,3 +24,6 @@ VIEWS.translate = {
       figure(r.translation, r.target_domain, `translation to ${r.target_domain}`, 5))];
   },
 };
+
+$('#tr-direction').addEventListener('change', () => run('translate'));
+$('#tr-file').addEventListener('change', () => run('translate'));

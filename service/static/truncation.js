@@ -1,11 +1,15 @@
-// A ψ slider on the sampling views (issue #21), added to app.js's views from its own file: when "Truncate" is
-// on, every request of the view carries `truncation: ψ`, and ψ goes into the permalink as `psi`. Loaded before
-// app.js and run on DOMContentLoaded, as yourimage.js is (see there).
+// A ψ slider on the sampling views (issue #21), added to their views from its own file: when "Truncate" is
+// on, every request of the view carries `truncation: ψ`, and ψ goes into the permalink as `psi`. It wraps the
+// views of the modules it imports, so they are in VIEWS before it runs.
 
 import {$, el} from './dom.js';
 import {VIEWS} from './state.js';
 import {writeForm} from './forms.js';
 import {run, schedule} from './run.js';
+import './generate.js';
+import './interpolate.js';
+import './arithmetic.js';
+import './infogan.js';
 
 const PSI_VIEWS = ['generate', 'interpolate', 'arithmetic', 'infogan'];
 
@@ -51,4 +55,4 @@ function psiRegister() {
   }
 }
 
-document.addEventListener('DOMContentLoaded', psiRegister);
+psiRegister();

@@ -1,9 +1,7 @@
-// The "Your image" view (issue #21), a view of app.js registered from its own file: a drawing (pointer
+// The "Your image" view (issue #21), registered from its own module as every view is: a drawing (pointer
 // events, so mouse, pen and touch alike) or an uploaded PNG or JPEG goes to POST /encode, and the same image to
 // /interpolate (from it to a seed) and /arithmetic (it minus and plus means of seeds), as `image` fields.
 // The canvas is exported as an opaque PNG: white strokes on black, the datasets' polarity.
-// app.js imports this module, which runs before app.js itself: it registers on DOMContentLoaded, once app.js has
-// defined VIEWS; app.js's main() opens no view before then.
 
 import {$, el, intOr, randomSeed} from './dom.js';
 import {ApiError, fileBase64} from './api.js';
@@ -108,4 +106,4 @@ function yiRegister() {
   yiWire();
 }
 
-document.addEventListener('DOMContentLoaded', yiRegister);
+yiRegister();
