@@ -57,7 +57,7 @@ EPOCHS = {  # by variant; others default to DEFAULT_EPOCHS. The validation FID p
 }
 MODEL_EPOCHS = {  # a dataset's own length
     "mnist-acgan": 10,
-    "mnist-cgan": 8,
+    "mnist-cgan": 24,
     "mnist-vanilla": 52,
     # mnist-wgan-gp's recipe: validation FID 546, 302, 224, 175, 135, 112, 96, 81, 69, 62, 57, 53, 49, 46, 42 after
     # epochs 1-15 (test FID 110 and recall 0.44 at 6 epochs, 36.2 and 0.63 at 15)
@@ -84,13 +84,16 @@ MODEL_EPOCHS = {  # a dataset's own length
 }
 DECAY_EPOCHS = {  # by model: where the validation FID stalled at a constant rate
     "mnist-acgan": 4,
-    "mnist-cgan": 3,
+    "mnist-cgan": 6,
     "mnist-vanilla": 8,
     "fashion-dcgan": 4,
     "mnist-infogan": 2,  # while Q reads the codes by parity
     "mnist-wgan": 4,  # it was tried here and raised the validation FID; the recipe records what was run
 }
 VARIANT_OVERRIDES: dict[str, dict[str, Any]] = {  # by model: settings that differ from its variant's
+    # The declaration before FC_TTUR (FID 32.6 after 5 epochs); on FC_TTUR's nets D won from the start (its loss 0.06
+    # at epoch 1) and the validation FID after epoch 1 was 7,136
+    "mnist-cgan": {"d_fc": 0, "g_fc": 0, "lr_g": 2e-4},
     # Its samples crowd together in the classifier's features (recall 0.11 at precision 0.90). Probes of 12 epochs
     # (5,000 samples against validation): FID 276 and recall 0.08 as declared; 241 and 0.13 with minibatch
     # discrimination (32 kernels); 223 and 0.21 with D twice as wide as well (1024-512 units; D is not exported, so
@@ -207,14 +210,17 @@ class Bar:
 
 
 PERCENT = {"label_accuracy", "code_purity", "sgan_test_accuracy"}
-FID_BAR = {"mnist": 40.0, "fashion-mnist": 80.0}  # conv generators: the conditional models' level
-VANILLA_FID_BAR = {"mnist": 100.0, "fashion-mnist": 160.0}  # the MLP
-MIN_RECALL = 0.6  # coverage: the share of test images inside the samples' manifold
-MAX_CLASS_RATIO = 2.0  # unconditional MNIST models: most-drawn over least-drawn digit
+# Issue #38's bars (issue #19's were FID 40 and 80, the MLP 100 and 160, recall 0.6, MNIST's classes max/min 2)
+FID_BAR = {"mnist": 18.0, "fashion-mnist": 20.0}  # conv generators: where mnist-dcgan, -infogan and -sgan stand
+VANILLA_FID_BAR = {"mnist": 50.0, "fashion-mnist": 100.0}  # the MLP
+# coverage: the share of test images inside the samples' manifold, for conv generators and the MLP
+MIN_RECALL = {"mnist": 0.7, "fashion-mnist": 0.65}
+VANILLA_MIN_RECALL = {"mnist": 0.6, "fashion-mnist": 0.35}
+MAX_CLASS_RATIO = 1.5  # unconditional models: the most-drawn class over the least-drawn
 EXTRA_BARS = {
     "mnist-cgan": [Bar("label_accuracy", ">=", 0.99)],
     "mnist-acgan": [Bar("label_accuracy", ">=", 0.99)],
-    "fashion-cgan": [Bar("label_accuracy", ">=", 0.93)],
+    "fashion-cgan": [Bar("label_accuracy", ">=", 0.94)],
     "mnist-infogan": [Bar("code_purity", ">=", 0.98)],
     "mnist-sgan": [Bar("sgan_test_accuracy", ">=", 0.95)],
     "emoji-cgan": [Bar("label_accuracy", ">=", 0.25)],  # chance is 1/9; the classifier reads real emoji at 84%
@@ -222,13 +228,14 @@ EXTRA_BARS = {
 
 
 def quality_bars(name: str) -> list[Bar]:
-    """Every bar of a committed model (issue #19): FID, recall, class balance, and its own figure."""
+    """Every bar of a committed model (issues #19 and #38): FID, recall, class balance, and its own figure."""
     r = recipe(name)
     if r.dataset == "emoji":  # issue #36 set none: emoji-like and not noise (FID 123 and 115 at first, floor 13)
         return [Bar("fid", "<=", 150.0), Bar("recall", ">=", 0.5), *EXTRA_BARS.get(name, [])]
-    fid = (VANILLA_FID_BAR if r.variant == "vanilla" else FID_BAR)[r.dataset]
-    bars = [Bar("fid", "<=", fid), Bar("recall", ">=", MIN_RECALL)]
-    if r.dataset == "mnist" and not VARIANTS[r.variant].conditional:
+    mlp = r.variant == "vanilla"
+    fid, recall = (VANILLA_FID_BAR, VANILLA_MIN_RECALL) if mlp else (FID_BAR, MIN_RECALL)
+    bars = [Bar("fid", "<=", fid[r.dataset]), Bar("recall", ">=", recall[r.dataset])]
+    if not VARIANTS[r.variant].conditional:
         bars.append(Bar("class_max_min", "<=", MAX_CLASS_RATIO))
     return bars + EXTRA_BARS.get(name, [])
 
