@@ -56,8 +56,8 @@ EPOCHS = {  # by variant; others default to DEFAULT_EPOCHS. The validation FID p
     "wgan-gp": 13,
 }
 MODEL_EPOCHS = {  # a dataset's own length
-    "mnist-acgan": 10,
-    "mnist-cgan": 24,
+    "mnist-acgan": 8,
+    "mnist-cgan": 12,
     "mnist-vanilla": 52,
     # mnist-wgan-gp's recipe: validation FID 546, 302, 224, 175, 135, 112, 96, 81, 69, 62, 57, 53, 49, 46, 42 after
     # epochs 1-15 (test FID 110 and recall 0.44 at 6 epochs, 36.2 and 0.63 at 15)
@@ -83,8 +83,8 @@ MODEL_EPOCHS = {  # a dataset's own length
     "emoji-cgan": 55,
 }
 DECAY_EPOCHS = {  # by model: where the validation FID stalled at a constant rate
-    "mnist-acgan": 4,
-    "mnist-cgan": 6,
+    "mnist-acgan": 3,
+    "mnist-cgan": 4,
     "mnist-vanilla": 8,
     "fashion-dcgan": 4,
     "mnist-infogan": 2,  # while Q reads the codes by parity
