@@ -28,8 +28,20 @@ SLOW = {
 }
 
 
+def is_slow(path: Path) -> bool:
+    where = path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else ""
+    return any(where == slow or where.startswith(f"{slow}/") for slow in SLOW)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The quick tier does not even import the slow files (torch, Playwright, the benchmark): collecting them only
+    to deselect them was a third of its time."""
+    if config.option.markexpr.replace(" ", "") == "notslow" and is_slow(collection_path):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        where = Path(item.path).relative_to(TESTS).as_posix()
-        if any(where == path or where.startswith(f"{path}/") for path in SLOW):
+        if is_slow(Path(item.path)):
             item.add_marker(pytest.mark.slow)
