@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from .client import DEFAULT_URL, GanClient, GanError, Png, Term
+from .client import DEFAULT_URL, Format, GanClient, GanError, Png, Result, Term
 
 
 def label(text: str) -> int | str:
@@ -134,8 +134,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def run(args: argparse.Namespace, client: GanClient) -> bytes | dict[str, Any] | list[dict[str, Any]]:
-    fmt = "json" if getattr(args, "json", False) else "png"
+def run(args: argparse.Namespace, client: GanClient) -> Result:
+    fmt: Format = "json" if getattr(args, "json", False) else "png"
     if args.command == "models":
         return client.models()
     if args.command == "sample":
@@ -235,6 +235,7 @@ def show(args: argparse.Namespace, result: bytes | dict[str, Any] | list[dict[st
             print(f"seed: {','.join(map(str, result.seeds))}", file=sys.stderr)
         return
     if args.command == "models":
+        assert isinstance(result, list), "/models answered no list of models"
         for m in result:
             print(f"{m['name']:18s} {m['variant']:9s} {m['dataset']:14s} provider={m.get('provider')}")
         return

@@ -87,7 +87,7 @@ def _header(h: int, w: int, c: int) -> bytes:
 
 def _png(header: bytes, scanlines: np.ndarray) -> bytes:
     """One PNG from its header and its (H, 1 + W·C) scanlines: one IDAT at the fixed level, then IEND."""
-    idat = zlib.compress(scanlines, PNG_COMPRESS_LEVEL)
+    idat = zlib.compress(scanlines.data, PNG_COMPRESS_LEVEL)  # .data: numpy types ndarray a Buffer on 3.12+ only
     size, crc = struct.pack(">I", len(idat)), struct.pack(">I", zlib.crc32(idat, _IDAT_CRC))
     return b"".join((header, size, b"IDAT", idat, crc, _IEND))
 

@@ -229,9 +229,13 @@ class Bodies:
         coded = [g for g in self.generators if g.manifest.codes]
         sweep = self.schemas["Sweep"]
         out = []
-        for group in _groups(
-            coded, lambda g: (g.manifest.codes.categorical[0], g.manifest.codes.continuous, g.manifest.latent_dim)
-        ):
+
+        def shape(g: LoadedModel) -> tuple[int, int, int]:
+            codes = g.manifest.codes
+            assert codes is not None  # `coded` holds only models with codes
+            return codes.categorical[0], codes.continuous, g.manifest.latent_dim
+
+        for group in _groups(coded, shape):
             names = [g.name for g in group]
             codes = group[0].manifest.codes
             assert codes is not None

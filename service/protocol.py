@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 DISCONNECT = "gan.disconnect"  # the key of a request's Disconnect in scope["extensions"]
 
@@ -85,15 +85,17 @@ class OneWriteProtocol(HttpToolsProtocol):
     """`uvicorn.Config(http=OneWriteProtocol)`: httptools parsing, one write per response, a `Disconnect` per
     request."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:
+    # The ignores: uvicorn narrows asyncio's BaseTransport to Transport here too (with the same ignore), a
+    # CoalescingTransport stands in for a Transport by delegating, and the ASGI types say every extension is a dict.
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
 
     def on_headers_complete(self) -> None:
-        self.scope.setdefault("extensions", {})[DISCONNECT] = Disconnect()  # type: ignore[typeddict-item]
+        self.scope.setdefault("extensions", {})[DISCONNECT] = Disconnect()  # type: ignore[assignment]
         super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        cycle = self.cycle
+        cycle: RequestResponseCycle | None = self.cycle  # None before the first request (uvicorn types it as set)
         super().connection_lost(exc)
         if cycle is not None and cycle.disconnected:  # uvicorn's mark: closed before the response was complete
-            cycle.scope["extensions"][DISCONNECT].fire()  # type: ignore[typeddict-item]
+            cast(Disconnect, cycle.scope["extensions"][DISCONNECT]).fire()

@@ -272,8 +272,9 @@ class ServiceState:
         wanted = "translator" if kind is LoadedTranslator else "text2image"
         of_kind = sorted(n for n, p in self.pipelines.items() if isinstance(p, kind))
         name = name or (of_kind[0] if of_kind else None)
-        if name is not None and isinstance(self.pipelines.get(name), kind):
-            return self.pipelines[name]  # type: ignore[return-value]
+        found = self.pipelines.get(name) if name is not None else None
+        if isinstance(found, kind):
+            return found
         if name is not None and (name in self.pipelines or name in self.registry.models):
             raise self._wrong_kind(name, wanted)
         if self.loading:

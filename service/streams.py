@@ -71,7 +71,7 @@ def philox_key(seed: int) -> tuple[int, int]:
     return words[0] | words[1] << 32, words[2] | words[3] << 32
 
 
-def keys(seeds: Sequence[int]) -> list[np.ndarray] | list[tuple[int, int]]:
+def keys(seeds: Sequence[int]) -> list[np.ndarray | tuple[int, int]]:
     """The Philox key of each seed, computed whichever way is quicker for this many seeds."""
     if len(seeds) >= VECTOR_KEYS_FROM:
         return list(philox_keys(seeds))

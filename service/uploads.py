@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -83,7 +84,8 @@ def transparent(img: Image.Image) -> bool:
     """Whether a pixel is less than opaque: through an alpha channel (LA, PA, RGBA) or a PNG's tRNS colour."""
     if img.mode not in ("LA", "PA", "RGBA") and "transparency" not in img.info:
         return False
-    return bool(img.convert("RGBA").getchannel("A").getextrema()[0] < 255)
+    low, _ = cast(tuple[int, int], img.convert("RGBA").getchannel("A").getextrema())  # one band: (min, max)
+    return low < 255
 
 
 def to_grey(img: Image.Image) -> Image.Image:

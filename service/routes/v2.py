@@ -211,7 +211,7 @@ def json_numbers(tensor: InputTensor, floats: bool) -> list[Any]:
             raise ValueError(f"{tensor.datatype} data must be JSON {kind}, got {value!r}")
         return value
 
-    return number(tensor.data if tensor.data is not None else [])
+    return [number(v) for v in (tensor.data if tensor.data is not None else [])]
 
 
 def exact_float_seeds(datatype: str, sent: np.ndarray) -> None:
