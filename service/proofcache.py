@@ -1,6 +1,6 @@
 """The proof cache: a graph proven on this machine with these settings is not proven again at the next start.
 
-The identity proof (registry.prove_identity) is most of start-up, and its result depends only on what the key
+The identity proof (proof.prove_identity) is most of start-up, and its result depends only on what the key
 holds: the graph (its sha256), the proof's inputs, ONNX Runtime (version and build), the execution provider and
 its options, the CPU (model and instruction-set flags) or GPU, GAN_MAX_BATCH, the batch-shape mode and the thread
 settings. An entry is one JSON file holding that key and the result; it is used only where its key equals the
