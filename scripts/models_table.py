@@ -14,7 +14,7 @@ from training.recipes import QUALITY_BARS
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "exported_models"
 HEADER = [
-    "| model | FID ↓ | precision | recall | train time | other figures | bars (issue #19) |",
+    "| model | FID ↓ | precision | recall | train time | other figures | bars (issues #19, #38) |",
     "|---|---|---|---|---|---|---|",
 ]
 

@@ -83,7 +83,7 @@ def write_models_doc(models_dir: Path, path: Path) -> None:
         "Precision is shown against its real-vs-real ceiling. Train time is wall time on a 2-core CPU machine with one",
         "or two torch threads, shared with other jobs.",
         "",
-        "## Quality bars (issue #19)",
+        "## Quality bars (issues #19 and #38)",
         "",
         "| model | figure | bar | measured | met |",
         "|---|---|---|---|---|",
