@@ -157,6 +157,8 @@ def test_batching_gain_compares_merging_only_where_batching_off_ran_each_request
         *sorted(p.relative_to(REPO / "docs" / "bench").as_posix() for p in (REPO / "docs/bench/quiet").glob("*.json")),
         "colour/emoji-dcgan/results.json",
         "colour/mnist-dcgan/results.json",
+        "bulk-wrk/json/results.json",
+        "bulk-wrk/png/results.json",
     ],
 )
 def test_the_committed_ratios_are_the_committed_figures_run_through_ratios(path: str) -> None:
