@@ -18,13 +18,20 @@ from .export import onnx_inputs, recalibrate_batchnorm, spread_conditions
 from .metrics import frechet_distance, moments
 from .models import Generator
 
+# (data folder, dataset) → moments of the validation images' features. The datasets with a classifier are fixed
+# files, so every run in a process (the tests build dozens) shares one pass of the classifier over them.
+_REFERENCES: dict[tuple[Path, str], tuple[np.ndarray, np.ndarray]] = {}
+
 
 class Validator:
     def __init__(self, data_dir: Path, dataset: str, samples: int, cache_dir: Path = DEFAULT_CACHE) -> None:
         with torch.random.fork_rng(devices=[]):  # building the classifier draws initial weights: not the run's
             self.classifier = load_classifier(dataset)
-        images, _ = load_split(data_dir, dataset, "val", cache_dir)
-        self.reference = moments(classify(self.classifier, to_tensor(images))[0])
+        key = (Path(data_dir).resolve(), dataset)
+        if key not in _REFERENCES:
+            images, _ = load_split(data_dir, dataset, "val", cache_dir)
+            _REFERENCES[key] = moments(classify(self.classifier, to_tensor(images))[0])
+        self.reference = _REFERENCES[key]
         self.samples = samples
 
     @torch.no_grad()

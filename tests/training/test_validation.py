@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -12,6 +13,7 @@ from training.checkpoint import load_generator
 from training.config import TrainConfig
 from training.export import export
 from training.trainer import Trainer
+from training.validation import Validator
 
 from .conftest import REPO
 
@@ -61,6 +63,15 @@ def test_validation_does_not_change_training(tmp_path, data_dir):
     assert b.validation == [] and b.best is None
     for x, y in zip(a.G.state_dict().values(), b.G.state_dict().values(), strict=True):
         assert torch.equal(x, y)
+
+
+def test_runs_of_a_process_share_one_pass_over_the_validation_images(tmp_path, data_dir):
+    """The reference moments are computed once per dataset: a second run reuses them, another dataset has its own."""
+    first = Validator(data_dir, "mnist", 100, tmp_path / "a")
+    again = Validator(data_dir, "mnist", 300, tmp_path / "b")
+    fashion = Validator(data_dir, "fashion-mnist", 100, tmp_path / "c")
+    assert again.reference is first.reference and fashion.reference is not first.reference
+    assert not np.allclose(fashion.reference[0], first.reference[0])
 
 
 def test_tensorboard_reads_losses_validation_and_samples(tmp_path, data_dir):
