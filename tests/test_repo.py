@@ -1,11 +1,13 @@
 """The repository's own promises: build outputs stay untracked, the HTTP contract documents every setting under
-headings a link can tell apart, and docs/examples/ holds the real test-split images its names say."""
+headings a link can tell apart, docs/examples/ holds the real test-split images its names say, and the test
+command runs on every core."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +58,12 @@ def test_docs_examples_are_the_test_split_images_their_names_say(tmp_path: Path)
         _, labels = load_split(REPO.parent / "shared" / "data", dataset, "test")
         label = DATASETS[dataset].class_names[labels[index]].lower().replace(" ", "-")
         assert name == (f"digit-{label}.png" if dataset == "mnist" else f"fashion-{label}.png")
+
+
+def test_the_test_command_runs_on_every_core_and_names_its_slowest_tests():
+    """README: both test commands spread the tests over every core and print the 20 slowest."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    addopts = config["tool"]["pytest"]["ini_options"]["addopts"].split()
+    assert {"-n", "auto", "--durations=20"} <= set(addopts) and addopts[addopts.index("-n") + 1] == "auto"
+    assert any(d.startswith("pytest-xdist") for d in config["project"]["optional-dependencies"]["test"])
+    assert importlib.util.find_spec("xdist") is not None
