@@ -13,7 +13,7 @@ import pytest
 
 from .launch import start, wait_ready, write_slow_model
 
-MAX_BATCH = 16
+MAX_BATCH = 16  # every server here: they share one identity proof of the slow model (a start at 64 proves for 40 s)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_the_grace_period_bounds_the_exit(slow_models: Path, tmp_path: Path):
 
 
 def test_an_idle_server_exits_at_once(slow_models: Path, tmp_path: Path):
-    server = start(slow_models, tmp_path / "server.log")
+    server = start(slow_models, tmp_path / "server.log", max_batch=MAX_BATCH)
     try:
         wait_ready(server)
         server.proc.send_signal(signal.SIGTERM)
@@ -104,7 +104,7 @@ def test_an_idle_server_exits_at_once(slow_models: Path, tmp_path: Path):
 
 
 def test_drain_delay_keeps_answering_503_for_load_balancers(slow_models: Path, tmp_path: Path):
-    server = start(slow_models, tmp_path / "server.log", drain_delay_s=1.0)
+    server = start(slow_models, tmp_path / "server.log", max_batch=MAX_BATCH, drain_delay_s=1.0)
     try:
         wait_ready(server)
         server.proc.send_signal(signal.SIGTERM)
