@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-from .classifier import CLASSIFIER_DIR, classify, load_classifier, reference_statistics
+from .classifier import CLASSIFIER_DIR, classify, load_classifier, reference_features
 from .data import DATASETS, load_split, to_tensor
 from .export import sha256
 from .metrics import frechet_distance, moments, precision_recall
@@ -54,7 +54,7 @@ def flawed(images: np.ndarray, kind: str, level: float, seed: int = 0) -> torch.
 
 def calibrate(data_dir: Path, dataset: str, n: int = 10_000) -> list[dict]:
     """One row per flaw (the first row: none) for the first `n` training images against the test split."""
-    ref, classifier = reference_statistics(data_dir, dataset), load_classifier(dataset)
+    ref, classifier = reference_features(data_dir, dataset), load_classifier(dataset)
     images = load_split(data_dir, dataset, "train")[0][:n]
     rows = []
     for kind, level in (("none", 0.0), *FLAWS):

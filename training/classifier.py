@@ -5,7 +5,7 @@ images, against which every generator's figures are measured (the floor of FID, 
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +55,7 @@ def train_classifier(data_dir: Path, dataset: str, epochs: int, seed: int = 0) -
     return accuracy
 
 
-@lru_cache(maxsize=2)
+@cache
 def load_classifier(dataset: str) -> Classifier:
     path = CLASSIFIER_DIR / f"{dataset}.pt"
     if not path.exists():
@@ -83,21 +83,23 @@ def classifier_accuracy(model: Classifier, data_dir: Path, dataset: str) -> floa
     return float((pred == y).mean())
 
 
-@lru_cache(maxsize=2)
+@cache
+def reference_features(data_dir: Path, dataset: str) -> dict:
+    """Test-split features, their predicted classes and moments: what every figure is measured against."""
+    feats, predicted = classify(load_classifier(dataset), to_tensor(load_split(data_dir, dataset, "test")[0]))
+    return {"features": feats, "predicted": predicted, "test": moments(feats)}
+
+
+@cache
 def reference_statistics(data_dir: Path, dataset: str) -> dict:
-    """Test-split features and moments, and the real-vs-real figures (10,000 training images against the test
-    split): the floor of FID and the ceiling of precision and recall."""
-    model = load_classifier(dataset)
-    test_feats, test_pred = classify(model, to_tensor(load_split(data_dir, dataset, "test")[0]))
+    """`reference_features` and the real-vs-real figures (10,000 training images against the test split): the floor
+    of FID and the ceiling of precision and recall."""
+    ref = reference_features(data_dir, dataset)
     train_x = load_split(data_dir, dataset, "train")[0][:10_000]
-    train_feats, _ = classify(model, to_tensor(train_x))
-    test = moments(test_feats)
-    precision, recall = precision_recall(test_feats, train_feats)
-    return {
-        "features": test_feats,
-        "predicted": test_pred,
-        "test": test,
-        "floor": frechet_distance(*moments(train_feats), *test),
+    train_feats, _ = classify(load_classifier(dataset), to_tensor(train_x))
+    precision, recall = precision_recall(ref["features"], train_feats)
+    return ref | {
+        "floor": frechet_distance(*moments(train_feats), *ref["test"]),
         "precision": precision,
         "recall": recall,
     }

@@ -17,7 +17,7 @@ import torch
 
 from service import sampling
 
-from .classifier import classify, load_classifier, reference_statistics
+from .classifier import classify, load_classifier, reference_features
 from .export import sha256, write_manifest
 from .figures import save_grid
 from .metrics import frechet_distance, moments, precision_recall
@@ -49,7 +49,7 @@ def truncation_figures(data_dir: Path, folder: Path, psis: tuple[float, ...] = P
         raise ValueError(f"{folder}: model.onnx does not match its manifest's sha256")
     session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
     dataset, dim = manifest["dataset"], manifest["latent_dim"]
-    ref, classifier = reference_statistics(data_dir, dataset), load_classifier(dataset)
+    ref, classifier = reference_features(data_dir, dataset), load_classifier(dataset)
     plain = _row(session, ref, classifier, dim, n, None)
     log.info("%s no truncation: %s", folder.name, plain)
     rows = {}
@@ -87,7 +87,7 @@ def add_plain_row(data_dir: Path, folder: Path) -> dict:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # a side measurement: it should not take the cores of a training run
     session = ort.InferenceSession(str(folder / manifest["file"]), options, providers=["CPUExecutionProvider"])
-    ref, classifier = reference_statistics(data_dir, manifest["dataset"]), load_classifier(manifest["dataset"])
+    ref, classifier = reference_features(data_dir, manifest["dataset"]), load_classifier(manifest["dataset"])
     plain = _row(session, ref, classifier, manifest["latent_dim"], figures["samples"], None)
     manifest["truncation"] = {"samples": figures["samples"], "seeds": figures["seeds"], "plain": plain} | {
         k: v for k, v in figures.items() if k not in ("samples", "seeds", "plain")
