@@ -99,10 +99,11 @@ def test_an_encoder_needs_the_committed_generators_own_weights(tmp_path: Path) -
 
 
 def test_without_a_checkpoint_the_generator_is_rebuilt_from_the_committed_onnx(tmp_path: Path) -> None:
-    # mnist-cgan's checkpoint is gone, and its exporter folded g.net.5 (batch norm) into g.net.4's kernel and bias
+    # mnist-cgan's checkpoint is gone, and its exporter folded two batch norms into the layer before each: g.net.1
+    # into the FC layer g.net.0, g.net.8 into the transposed convolution g.net.7
     g, manifest = encoder.frozen_generator(tmp_path / "runs", MODELS, "mnist-cgan")  # raises unless parity holds
     assert manifest["name"] == "mnist-cgan" and not g.training
-    assert isinstance(g.net[5], torch.nn.Identity) and g.net[4].bias is not None
+    assert all(isinstance(g.net[i], torch.nn.Identity) and g.net[i - 1].bias is not None for i in (1, 8))
     assert check_parity(g, MODELS / "mnist-cgan" / manifest["file"]) <= PARITY_TOLERANCE
     assert not any(p.requires_grad for p in g.parameters())
 
