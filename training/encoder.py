@@ -31,17 +31,16 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 from torch import nn
 
-from .checkpoint import load_generator
 from .classifier import load_classifier
 from .data import DATASETS, load_split, to_tensor
 from .export import (
     OPSET,
     ExportError,
+    calibrated_generator,
     check_module_parity,
     check_parity,
     export_module,
     onnx_inputs,
-    recalibrate_batchnorm,
     sha256,
 )
 from .inversion import record_figures
@@ -180,8 +179,7 @@ def frozen_generator(runs_dir: Path, models_dir: Path, name: str) -> tuple[Gener
     onnx_path = models_dir / name / manifest["file"]
     if checkpoint.exists():
         log.info("%s: generator from its checkpoint %s", name, checkpoint)
-        g, _ = load_generator(checkpoint)
-        recalibrate_batchnorm(g)
+        g, _ = calibrated_generator(checkpoint)
         source = checkpoint
     elif manifest.get("training", {}).get("variant"):
         log.info("%s: no checkpoint at %s; generator rebuilt from the weights of %s", name, checkpoint, onnx_path)

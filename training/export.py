@@ -85,6 +85,15 @@ def recalibrate_batchnorm(g: Generator, batches: int = 40, batch_size: int = 256
     g.eval()
 
 
+def calibrated_generator(checkpoint: Path) -> tuple[Generator, dict]:
+    """The generator export writes: the checkpoint's averaged weights with batch norm re-estimated, by validation
+    already when it picked them (the same seeded batches, so the same statistics), else here."""
+    g, state = load_generator(checkpoint)
+    if not (state.get("best") or {}).get("calibrated"):
+        recalibrate_batchnorm(g)
+    return g, state
+
+
 def export_onnx(g: Generator, path: Path) -> list[str]:
     """Write the generator alone with a dynamic batch axis; returns the input names."""
     example = onnx_inputs(g, 2)
@@ -156,8 +165,7 @@ def sha256(path: Path) -> str:
 
 def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     """Export one trained generator to out_dir/name/{model.onnx, manifest.json, samples.png}."""
-    g, state = load_generator(checkpoint)
-    recalibrate_batchnorm(g)
+    g, state = calibrated_generator(checkpoint)
     cfg, train, variant = g.cfg, state["train_config"], state["variant"]
     # a named dataset as declared now (its credit, say); a folder of one's own as the run recorded it
     info = DATASETS.get(train["dataset"]) or DatasetInfo(**state["dataset_info"])

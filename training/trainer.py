@@ -293,14 +293,14 @@ class Trainer:
         torch's RNG, so a run with validation trains exactly as one without."""
         if self.validator is None:
             return
-        fid, images = self.validator(self.G_ema)
+        fid, images, calibrated = self.validator(self.G_ema)
         epoch = round(self.epochs_done, 3)
         self.validation.append({"epoch": epoch, "step": self.step, "fid": fid})
         board.scalars(self.step, {"fid": fid}, prefix="validation")
         board.images(self.step, images)
         if self.best is None or fid < self.best["fid"]:
-            weights = {k: v.detach().clone() for k, v in self.G_ema.state_dict().items()}
-            self.best = {"epoch": epoch, "step": self.step, "fid": fid, "generator_ema": weights}
+            # batch norm as export re-estimates it (the same seeded batches), so export need not do it again
+            self.best = {"epoch": epoch, "step": self.step, "fid": fid, "generator_ema": calibrated, "calibrated": True}
         log.info(
             "%s: validation FID %.1f at epoch %g (best %.1f at %g)",
             self.cfg.model,

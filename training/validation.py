@@ -35,8 +35,9 @@ class Validator:
         self.samples = samples
 
     @torch.no_grad()
-    def __call__(self, g_ema: Generator) -> tuple[float, np.ndarray]:
-        """Validation FID of a copy of `g_ema` (left untouched), and its first 64 images for a grid."""
+    def __call__(self, g_ema: Generator) -> tuple[float, np.ndarray, dict[str, torch.Tensor]]:
+        """Validation FID of a copy of `g_ema` (left untouched), its first 64 images for a grid, and the copy's
+        weights: batch norm re-estimated as export does it, so export can take them as they are."""
         g = copy.deepcopy(g_ema).cpu()
         recalibrate_batchnorm(g)
         inputs = onnx_inputs(g, self.samples, seed=2024)
@@ -45,4 +46,4 @@ class Validator:
             [g(**{k: torch.from_numpy(v[s : s + 500]) for k, v in inputs.items()}) for s in range(0, self.samples, 500)]
         )
         features, _ = classify(self.classifier, images)
-        return frechet_distance(*moments(features), *self.reference), images[:64].numpy()
+        return frechet_distance(*moments(features), *self.reference), images[:64].numpy(), g.state_dict()

@@ -11,7 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from training.checkpoint import load_generator
 from training.config import TrainConfig
-from training.export import export
+from training.export import export, recalibrate_batchnorm
 from training.trainer import Trainer
 from training.validation import Validator
 
@@ -31,6 +31,10 @@ def test_lowest_validation_fid_is_what_exports(tmp_path, data_dir):
     best = min(t.validation, key=lambda v: v["fid"])
     assert (t.best["epoch"], t.best["fid"]) == (best["epoch"], best["fid"])
     g, _ = load_generator(t.checkpoint_path)
+    for key, value in g.state_dict().items():
+        assert torch.equal(value, t.best["generator_ema"][key]), key
+    # validation kept batch norm as export would re-estimate it, so export takes those weights as they are
+    recalibrate_batchnorm(g)
     for key, value in g.state_dict().items():
         assert torch.equal(value, t.best["generator_ema"][key]), key
     selected = export(t.checkpoint_path, tmp_path / "models", "v")["training"]["selected"]
