@@ -46,6 +46,9 @@ def plot(doc: dict[str, Any], path: Path) -> None:
                 )
         if n == 1:
             top.axhline(raw[str(BULK_N)]["img_per_s"], color="k", linestyle=":", linewidth=1, label="raw ORT batch 64")
+        elif encoded := raw.get(f"{BULK_N}+{doc.get('format', 'png')}"):
+            label = f"raw ORT batch 64 + {encoded['answer']} answer"
+            top.axhline(encoded["img_per_s"], color="tab:purple", linestyle="--", linewidth=1, label=label)
         top.set_title(f"n={n} per request: throughput")
         top.set_ylabel("images / s" + (" (= requests / s)" if n == 1 else ""))
         top.set_ylim(bottom=0)

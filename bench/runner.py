@@ -25,9 +25,8 @@ from bench.serve import resolved_impls
 log = logging.getLogger(__name__)
 
 SINGLE_CONCURRENCY = (1, 8, 64, 256)  # n=1 requests
-BULK_CONCURRENCY = (1, 8)  # n=64 requests
+BULK_CONCURRENCY = (1, 4, 8)  # n=64 requests
 BULK_N = 64
-RAW_BATCHES = (1, BULK_N)
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,8 @@ def run_raw(plan: Plan) -> dict[str, Any]:
     """The raw ORT loop in its own process, under the service's settings (plan.service_env too)."""
     import os
 
-    argv = [sys.executable, "-m", "bench.raw", str(plan.model_dir), str(plan.budget.raw_s), *map(str, RAW_BATCHES)]
+    batches = ["1", str(BULK_N), f"{BULK_N}+{plan.format}"]  # the last: with the answer's encoding
+    argv = [sys.executable, "-m", "bench.raw", str(plan.model_dir), str(plan.budget.raw_s), *batches]
     env = os.environ | plan.service_env
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:

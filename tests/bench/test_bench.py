@@ -22,9 +22,9 @@ from bench.report import ratios, render
 
 REPO = Path(__file__).resolve().parents[2]
 SERVERS = ("noop", "naive", "service_unbatched", "service_batched")
-RATIOS = ("bulk", "single_L1", "single_L64", "vs_naive", "batching_gain", "overhead_ms")
+RATIOS = ("bulk", "single_L1", "single_L64", "vs_naive", "batching_gain", "overhead_ms", "bulk_c4", "bulk_c4_encoded")
 SINGLE = [(1, 1), (1, 8), (1, 64), (1, 256)]
-BULK = [(64, 1), (64, 8)]
+BULK = [(64, 1), (64, 4), (64, 8)]
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +49,10 @@ def test_quick_run_measures_every_contender_at_every_point(quick_run: tuple[dict
             assert p["req_per_s"] > 0 and p["img_per_s"] == pytest.approx(p["n"] * p["req_per_s"])
             assert all(math.isfinite(p["latency_ms"][q]) for q in ("p50", "p95", "p99"))
             assert p["non_200"] == {} and p["transport_errors"] == {}, (name, p)
-    for batch in ("1", "64"):
+    for batch in ("1", "64", "64+png"):
         raw = doc["raw_ort"]["batches"][batch]
         assert raw["img_per_s"] > 0 and raw["ms_per_run_p50"] > 0
+    assert doc["raw_ort"]["batches"]["64+png"]["answer"] == "png" and doc["raw_ort"]["batches"]["64"]["answer"] is None
 
 
 def test_quick_run_reports_machine_settings_and_every_ratio(quick_run: tuple[dict[str, Any], Path, str]) -> None:
@@ -111,6 +112,7 @@ def _doc(service_on: float, service_off: float) -> dict[str, Any]:
             "batches": {
                 "1": {"img_per_s": 4000.0, "ms_per_run_p50": 0.25},
                 "64": {"img_per_s": 8000.0, "ms_per_run_p50": 8.0},
+                "64+png": {"img_per_s": 6000.0, "ms_per_run_p50": 10.67, "answer": "png"},
             }
         },
         "servers": {
@@ -133,6 +135,10 @@ def test_ratios_follow_their_definitions() -> None:
     assert "a batch of 64" in r["single_L64"]["formula"]
     assert "at the batches the service ran" not in r["single_L64"]["formula"]
     assert r["bulk"]["value"] == pytest.approx(1800.0 / 8000.0) and r["bulk"]["met"] is False
+    assert r["bulk_c4"]["value"] == pytest.approx(1800.0 / 8000.0)
+    assert r["bulk_c4_encoded"]["value"] == pytest.approx(1800.0 / 6000.0)  # the png limit: format png by default
+    doc = _doc(service_on=1800.0, service_off=900.0) | {"format": "json"}
+    assert "bulk_c4" not in ratios(doc), "a json run has no limit measured with the png answer"
     assert r["vs_naive"]["value"] == pytest.approx(3.6)
     assert r["batching_gain"]["value"] == pytest.approx(2.0)
     assert r["overhead_ms"]["value"] == pytest.approx(0.75) and r["overhead_ms"]["met"] is True
@@ -235,5 +241,6 @@ def test_wrk_with_format_json_gets_answers_and_records_the_format(tmp_path: Path
     assert done.returncode == 0, done.stderr[-4000:]
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["format"] == "json" and "format json" in done.stdout
+    assert doc["raw_ort"]["batches"]["64+json"]["answer"] == "json" and "bulk_c4_encoded" in doc["ratios"]
     for p in doc["servers"]["service_batched"]["points"]:
         assert p["requests"] > 0 and p["non_200"] == {} and p["transport_errors"] == {}, p
