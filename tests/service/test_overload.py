@@ -88,7 +88,10 @@ def test_twice_the_capacity_gets_200_or_503_with_bounded_latency(slow_server: La
     assert set(codes) <= {200, 503}, sorted(set(codes))
     ok = sorted(seconds for r, seconds in results if r.status_code == 200)
     refused = [r for r, _ in results if r.status_code == 503]
-    assert refused and len(ok) >= 0.3 * len(results), (len(ok), len(refused))
+    # Overloaded, it still serves near its capacity: measured again after, the smaller of the two, as the other
+    # test workers' load on the shared cores drifts between the two measurements and the overload
+    after, _ = asyncio.run(_capacity(slow_server.url))
+    assert refused and len(ok) / OVERLOAD_S >= 0.6 * min(rate, after), (len(ok), len(refused), rate, after)
     for r in refused:
         assert int(r.headers["retry-after"]) >= 1 and "queue full" in r.json()["detail"]
     # An accepted request waits for at most a full queue ahead of it (QUEUE_IMAGES / throughput) plus its own
