@@ -55,7 +55,9 @@ EPOCHS = {  # by variant; others default to DEFAULT_EPOCHS. The validation FID p
     # 609, 314, 193, 136, 111, 88, 77, 67, 60, 57, 53, 49, 45 after epochs 1-13 (test FID 42.8 at 10, 33.0 at 13).
     # Not taken (issue #38): the WGAN recipe's nets (D's FC layer of 1024 with layer norm, two convolutions) at its
     # one shared rate 2e-4, Adam (0.5, 0.9), λ 10: the critic's loss near -12 throughout, validation FID 1,581 after
-    # epoch 1, so stopped; a step cost 0.7 s against 0.5 s
+    # epoch 1, so stopped; a step cost 0.7 s against 0.5 s. Nor 14 epochs with the rates falling to zero over epochs
+    # 11-14, which lifted the conditional models: 614, 318, 194 ... 56.8 at 10, then 52.1, 49.5, 48.0, 48.4 as they
+    # fell, behind the constant rate's 45 at epoch 13, so the committed model stays (106 minutes beside other runs)
     "wgan-gp": 13,
 }
 MODEL_EPOCHS = {  # a dataset's own length

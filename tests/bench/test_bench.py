@@ -165,6 +165,8 @@ def test_batching_gain_compares_merging_only_where_batching_off_ran_each_request
         "colour/mnist-dcgan/results.json",
         "bulk-wrk/json/results.json",
         "bulk-wrk/png/results.json",
+        "bulk-c4/json/results.json",
+        "bulk-c4/png/results.json",
     ],
 )
 def test_the_committed_ratios_are_the_committed_figures_run_through_ratios(path: str) -> None:
