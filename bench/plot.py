@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from bench.runner import BULK_N
+from bench.runner import BULK_N, encoded_batch
 
 STYLES = {
     "noop": {"color": "0.55", "marker": "o", "linestyle": ":"},
@@ -46,7 +46,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
                 )
         if n == 1:
             top.axhline(raw[str(BULK_N)]["img_per_s"], color="k", linestyle=":", linewidth=1, label="raw ORT batch 64")
-        elif encoded := raw.get(f"{BULK_N}+{doc.get('format', 'png')}"):
+        elif encoded := raw.get(encoded_batch(doc.get("format", "png"))):
             label = f"raw ORT batch 64 + {encoded['answer']} answer"
             top.axhline(encoded["img_per_s"], color="tab:purple", linestyle="--", linewidth=1, label=label)
         top.set_title(f"n={n} per request: throughput")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench.runner import BULK_CONCURRENCY, BULK_N
+from bench.runner import BULK_CONCURRENCY, BULK_N, encoded_batch
 
 Doc = dict[str, Any]
 
@@ -136,7 +136,7 @@ def ratios(doc: Doc) -> dict[str, Any]:
         "batching_gain": batching,
         "overhead_ms": overhead,
     }
-    encoded = raw.get(f"{BULK_N}+{doc.get('format', 'png')}")
+    encoded = raw.get(encoded_batch(doc.get("format", "png")))
     c4 = point(doc, on, BULK_N, 4)
     if encoded and c4:  # issue #39's point; runs before it measured neither
         out["bulk_c4"] = _ratio(

@@ -29,6 +29,11 @@ BULK_CONCURRENCY = (1, 4, 8)  # n=64 requests
 BULK_N = 64
 
 
+def encoded_batch(answer_format: str) -> str:
+    """The raw loop's key for batch BULK_N with each run's answer encoded in `answer_format` (bench.raw)."""
+    return f"{BULK_N}+{answer_format}"
+
+
 @dataclass(frozen=True)
 class Budget:
     """How long each part runs; `quick()` is for CI and development."""
@@ -113,7 +118,7 @@ def run_raw(plan: Plan) -> dict[str, Any]:
     """The raw ORT loop in its own process, under the service's settings (plan.service_env too)."""
     import os
 
-    batches = ["1", str(BULK_N), f"{BULK_N}+{plan.format}"]  # the last: with the answer's encoding
+    batches = ["1", str(BULK_N), encoded_batch(plan.format)]
     argv = [sys.executable, "-m", "bench.raw", str(plan.model_dir), str(plan.budget.raw_s), *batches]
     env = os.environ | plan.service_env
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
