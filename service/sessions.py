@@ -7,9 +7,9 @@ and the pipelines all open their graphs here.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import onnxruntime as ort
@@ -28,14 +28,38 @@ class ModelLoadError(Exception):
     """This model cannot be served (bad file, checksum, signature, provider); others still can."""
 
 
-@contextlib.contextmanager
-def _quiet_ort() -> Iterator[None]:
-    """Silence ORT while probing CUDA: a CPU-only machine would print provider-library errors."""
-    ort.set_default_logger_severity(_QUIET)
-    try:
-        yield
-    finally:
-        ort.set_default_logger_severity(_ERRORS)
+class _CudaProbe:
+    """Tries CUDA for one graph at a time, with ORT silenced meanwhile.
+
+    ORT's logger severity is process-wide: with graphs loading side by side, one thread's probe ending would
+    unsilence another's, which then printed the provider library's load error on a CPU-only machine. Once that
+    library has failed to load, it fails for every graph, so later graphs go straight to the CPU.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._unavailable = False
+
+    def session(self, path: Path, threads: int) -> ort.InferenceSession | None:
+        """A session whose first provider is CUDA, or None."""
+        with self._lock:
+            if self._unavailable:
+                return None
+            ort.set_default_logger_severity(_QUIET)
+            try:
+                sess = ort.InferenceSession(str(path), session_options(threads, _QUIET), providers=[CUDA, CPU])
+            except Exception as exc:  # a broken CUDA install must not stop a CPU fallback
+                log.debug("CUDA session failed for %s: %s", path, exc)
+                return None
+            finally:
+                ort.set_default_logger_severity(_ERRORS)
+            if sess.get_providers()[0] != CUDA:  # ORT fell back: the provider library did not load
+                self._unavailable = True
+                return None
+            return sess
+
+
+_cuda = _CudaProbe()
 
 
 def session_options(threads: int, severity: int = _ERRORS) -> ort.SessionOptions:
@@ -64,13 +88,9 @@ def create_session(path: Path, settings: Settings) -> tuple[ort.InferenceSession
     """A session on CUDA when it really works (or is forced), else on CPU."""
     threads = settings.intra_op_threads()
     if settings.provider in ("auto", "cuda") and CUDA in ort.get_available_providers():
-        with _quiet_ort():
-            try:
-                sess = ort.InferenceSession(str(path), session_options(threads, _QUIET), providers=[CUDA, CPU])
-                if sess.get_providers()[0] == CUDA:
-                    return sess, CUDA
-            except Exception as exc:  # a broken CUDA install must not stop a CPU fallback
-                log.debug("CUDA session failed for %s: %s", path, exc)
+        sess = _cuda.session(path, threads)
+        if sess is not None:
+            return sess, CUDA
     if settings.provider == "cuda":
         raise ModelLoadError("GAN_PROVIDER=cuda but no session could be created on CUDAExecutionProvider")
     return ort.InferenceSession(str(path), session_options(threads), providers=[CPU]), CPU

@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -171,3 +173,23 @@ def test_label_blend_models_take_class_mixtures(tmp_path):
     assert np.array_equal(
         model.run(first)[0], model.run(model.feeds([model.draw(0).z], [model.frame_label(1, 3, 0.0)]))[0]
     )
+
+
+def test_graphs_opened_side_by_side_print_nothing_where_cuda_is_absent():
+    """Graphs load in parallel threads and each may try CUDA with ORT silenced; ORT's log level is process-wide,
+    so one thread's probe ending once unsilenced another's, which printed the CUDA library's load error."""
+    code = (
+        "import sys, threading\n"
+        "from pathlib import Path\n"
+        "from service.sessions import create_session\n"
+        "from service.settings import Settings\n"
+        "s = Settings(_env_file=None, threads=1, provider='auto')\n"
+        "ts = [threading.Thread(target=create_session, args=(Path(p), s)) for p in sys.argv[1:]]\n"
+        "[t.start() for t in ts]\n"
+        "[t.join() for t in ts]\n"
+    )
+    graphs = sorted(str(p) for p in EXPORTED.glob("*/*.onnx"))[:8]
+    assert len(graphs) == 8
+    for _ in range(3):  # the old race printed on most runs of 8 threads
+        run = subprocess.run([sys.executable, "-c", code, *graphs], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and run.stdout + run.stderr == "", run.stderr[-2000:]
