@@ -60,7 +60,7 @@ def calibrate(data_dir: Path, dataset: str, n: int = 10_000) -> list[dict]:
     for kind, level in (("none", 0.0), *FLAWS):
         x = to_tensor(images) if kind == "none" else flawed(images, kind, level)
         feats, _ = classify(classifier, x)
-        precision, recall = precision_recall(ref["features"], feats)
+        precision, recall = precision_recall(ref["features"], feats, ref["radii"])
         fid = frechet_distance(*moments(feats), *ref["test"])
         rows.append(
             dict(flaw=kind, level=level, fid=round(fid, 2), precision=round(precision, 4), recall=round(recall, 4))

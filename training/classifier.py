@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .data import DATASETS, load_split, shuffled_batches, to_tensor
-from .metrics import frechet_distance, moments, precision_recall
+from .metrics import frechet_distance, knn_radii, moments, precision_recall
 from .models import Classifier
 
 CLASSIFIER_DIR = Path(__file__).parent / "classifiers"
@@ -85,9 +85,9 @@ def classifier_accuracy(model: Classifier, data_dir: Path, dataset: str) -> floa
 
 @cache
 def reference_features(data_dir: Path, dataset: str) -> dict:
-    """Test-split features, their predicted classes and moments: what every figure is measured against."""
+    """Test-split features, their predicted classes, moments and k-NN radii: what every figure is measured against."""
     feats, predicted = classify(load_classifier(dataset), to_tensor(load_split(data_dir, dataset, "test")[0]))
-    return {"features": feats, "predicted": predicted, "test": moments(feats)}
+    return {"features": feats, "predicted": predicted, "test": moments(feats), "radii": knn_radii(feats)}
 
 
 @cache
@@ -97,7 +97,7 @@ def reference_statistics(data_dir: Path, dataset: str) -> dict:
     ref = reference_features(data_dir, dataset)
     train_x = load_split(data_dir, dataset, "train")[0][:10_000]
     train_feats, _ = classify(load_classifier(dataset), to_tensor(train_x))
-    precision, recall = precision_recall(ref["features"], train_feats)
+    precision, recall = precision_recall(ref["features"], train_feats, ref["radii"])
     return ref | {
         "floor": frechet_distance(*moments(train_feats), *ref["test"]),
         "precision": precision,

@@ -58,7 +58,7 @@ def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
     session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
     images, inputs = sample_exported(session, manifest, n)
     feats, pred = classify(load_classifier(dataset), torch.from_numpy(images))
-    precision, recall = precision_recall(ref["features"], feats)
+    precision, recall = precision_recall(ref["features"], feats, ref["radii"])
     metrics = {
         "fid": round(frechet_distance(*moments(feats), *ref["test"]), 4),
         "fid_floor": round(ref["floor"], 4),

@@ -29,24 +29,37 @@ def moments(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f.mean(0), np.cov(f, rowvar=False)
 
 
-def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3, chunk: int = 1000) -> tuple[float, float]:
+K_NEAREST = 3  # the k of precision and recall's k-th nearest neighbour radii
+
+
+def knn_radii(points: np.ndarray, k: int = K_NEAREST, chunk: int = 1000) -> torch.Tensor:
+    """Each point's distance to its k-th nearest neighbour among the others (index k, as index 0 is itself).
+
+    For the 10,000 test features this is the costly half of precision and recall (a 10,000 × 10,000 distance
+    matrix), and it depends only on the reference: `classifier.reference_features` computes it once.
+    """
+    x = torch.from_numpy(points).double()
+    return torch.cat([torch.cdist(x[i : i + chunk], x).kthvalue(k + 1, dim=1).values for i in range(0, len(x), chunk)])
+
+
+def precision_recall(
+    real: np.ndarray, fake: np.ndarray, real_radii: torch.Tensor | None = None, chunk: int = 1000
+) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi 2019): the share of fakes inside the real manifold, and of reals
     inside the fake one, each manifold the union of balls reaching every point's k-th nearest neighbour.
 
     FID folds both into one number; these say which is missing: quality (precision) or coverage (recall).
+    `real_radii` is `knn_radii(real)` where the caller already has it.
     """
     r, f = torch.from_numpy(real).double(), torch.from_numpy(fake).double()
-
-    def radii(x: torch.Tensor) -> torch.Tensor:  # index k, since index 0 is the point itself
-        return torch.cat(
-            [torch.cdist(x[i : i + chunk], x).kthvalue(k + 1, dim=1).values for i in range(0, len(x), chunk)]
-        )
+    if real_radii is None:
+        real_radii = knn_radii(real, chunk=chunk)
 
     def covered(points: torch.Tensor, centres: torch.Tensor, radius: torch.Tensor) -> float:
         inside = [(torch.cdist(points[i : i + chunk], centres) <= radius).any(1) for i in range(0, len(points), chunk)]
         return float(torch.cat(inside).double().mean())
 
-    return covered(f, r, radii(r)), covered(r, f, radii(f))
+    return covered(f, r, real_radii), covered(r, f, knn_radii(fake, chunk=chunk))
 
 
 def class_balance(counts: np.ndarray) -> dict[str, float]:

@@ -72,7 +72,7 @@ def truncation_figures(data_dir: Path, folder: Path, psis: tuple[float, ...] = P
 def _row(session: ort.InferenceSession, ref: dict, classifier: Classifier, dim: int, n: int, psi: float | None) -> dict:
     """FID, precision and recall of seeds 0..n-1 at ψ (None: plain z(seed), the same seeds untruncated)."""
     feats, _ = classify(classifier, torch.from_numpy(_generate(session, latents(dim, range(n), psi))))
-    precision, recall = precision_recall(ref["features"], feats)
+    precision, recall = precision_recall(ref["features"], feats, ref["radii"])
     fid = frechet_distance(*moments(feats), *ref["test"])
     return {"fid": round(fid, 2), "precision": round(precision, 4), "recall": round(recall, 4)}
 

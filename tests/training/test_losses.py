@@ -9,6 +9,7 @@ from training.metrics import (
     code_names,
     code_purity,
     frechet_distance,
+    knn_radii,
     precision_recall,
 )
 
@@ -104,6 +105,10 @@ def test_precision_and_recall_tell_quality_from_coverage():
     precision, recall = precision_recall(blobs, rng.normal(0, 1, (400, 8)))
     assert precision > 0.8 and 0.35 < recall <= 0.5
     assert precision_recall(blobs, rng.normal(-50, 1, (400, 8))) == (0.0, 0.0)
+    fakes = rng.normal(0, 1, (400, 8))
+    radii = knn_radii(blobs)  # what reference_features computes once for every model it measures
+    assert precision_recall(blobs, fakes, radii) == precision_recall(blobs, fakes)
+    assert precision_recall(blobs, fakes, radii * 0) != precision_recall(blobs, fakes)
 
 
 def test_class_balance():
