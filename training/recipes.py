@@ -57,8 +57,9 @@ EPOCHS = {  # by variant; others default to DEFAULT_EPOCHS. The validation FID p
     # one shared rate 2e-4, Adam (0.5, 0.9), λ 10: the critic's loss near -12 throughout, validation FID 1,581 after
     # epoch 1, so stopped; a step cost 0.7 s against 0.5 s. Nor 14 epochs with the rates falling to zero over epochs
     # 11-14, which lifted the conditional models: 614, 318, 194 ... 56.8 at 10, then 52.1, 49.5, 48.0, 48.4 as they
-    # fell, behind the constant rate's 45 at epoch 13, so the committed model stays (106 minutes beside other runs).
-    # Nor G at D's half rate (2e-4): 855, 713 after epochs 1-2 (fashion-wgan-gp with G at 3e-4: 718, 556), stopped
+    # fell, behind the constant rate's 45 at epoch 13, so not exported (106 minutes beside other runs).
+    # Nor G at half D's rate (2e-4): 855, 713 after epochs 1-2 (fashion-wgan-gp with G at 3e-4: 718, 556), stopped.
+    # mnist-wgan-gp runs this recipe longer (MODEL_EPOCHS)
     "wgan-gp": 13,
 }
 MODEL_EPOCHS = {  # a dataset's own length
