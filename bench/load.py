@@ -3,8 +3,8 @@
 `python -m bench.load SPEC_JSON` runs every point of the spec in order, each against one of the
 spec's servers (the bench interleaves them, so slow drift of the machine hits every contender
 alike), and prints one JSON object per point. At each point, `concurrency` workers each hold one keep-alive
-connection and send `POST path` back to back. There is a warm-up (not recorded), then a
-measured window, then a drain:
+connection and send `POST path` back to back. There is a warm-up (not recorded; it lasts until every
+connection has had its first answer too, bounded by the drain's time), then a measured window, then a drain:
 
 - throughput counts the 200 answers that arrive inside the window, divided by its length;
 - latency percentiles are over every request sent inside the window, including the ones
@@ -19,6 +19,7 @@ point is wrk's instead (`bench.wrk`): the same bodies, the same summary, wrk's C
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -105,15 +106,19 @@ def summarise(result: PointResult, n: int, window: tuple[float, float]) -> dict[
 async def run_point(
     send: Send, body: Callable[[int], bytes], concurrency: int, warmup: float, duration: float, drain: float
 ) -> tuple[PointResult, tuple[float, float]]:
-    """Closed loop: `concurrency` workers posting back to back until the window closes."""
+    """Closed loop: `concurrency` workers posting back to back until the window closes. The window opens once the
+    warm-up has passed and every worker has had its first answer, so each worker sends inside it even where the
+    first round of connections takes longer than the warm-up (high concurrency on a busy machine)."""
     result = PointResult()
     clock = time.perf_counter
-    start = clock() + warmup
-    stop = start + duration
+    window = [math.inf, math.inf]  # start, stop: set once the warm-up is over
+    answered_once = asyncio.Event()
+    first_answers = 0
 
     async def worker(k: int) -> None:
+        nonlocal first_answers
         i = 0
-        while (t0 := clock()) < stop:
+        while (t0 := clock()) < window[1]:
             try:
                 status = await send(body(k * SEED_STRIDE + i))
             except Exception as exc:  # a refused or reset connection is a result, not a crash
@@ -122,16 +127,25 @@ async def run_point(
                 status = 0
                 await asyncio.sleep(0.01)
             result.samples.append(Sample(t0, clock(), status))
+            if i == 0:
+                first_answers += 1
+                if first_answers == concurrency:
+                    answered_once.set()
             i += 1
 
     tasks = [asyncio.ensure_future(worker(k)) for k in range(concurrency)]
-    await asyncio.sleep(max(0.0, stop - clock()))
+    await asyncio.sleep(warmup)
+    with contextlib.suppress(TimeoutError):  # a server that answers nobody still gets its window, and fails it
+        await asyncio.wait_for(answered_once.wait(), drain)
+    window[0] = clock()
+    window[1] = window[0] + duration
+    await asyncio.sleep(duration)
     _, pending = await asyncio.wait(tasks, timeout=drain)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     result.unfinished = len(pending)
-    return result, (start, stop)
+    return result, (window[0], window[1])
 
 
 async def _httpx_sender(url: str, concurrency: int) -> tuple[Send, Callable[[], Awaitable[None]]]:

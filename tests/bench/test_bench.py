@@ -7,6 +7,7 @@ results document (every figure and every ratio) and a plot.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import shutil
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bench.load import PointResult, Sample, percentile, summarise
+from bench.load import PointResult, Sample, percentile, run_point, summarise
 from bench.report import ratios, render
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,6 +95,25 @@ def test_summarise_counts_answers_in_the_window_and_latency_of_requests_sent_in_
     assert s["req_per_s"] == pytest.approx(2 / 2.0) and s["img_per_s"] == pytest.approx(4.0)
     assert s["requests"] == 2 and s["latency_ms"]["max"] == pytest.approx(1000.0)
     assert s["non_200"] == {"503": 1}
+
+
+def test_the_window_opens_once_every_connection_was_answered() -> None:
+    """A first round slower than the warm-up (256 connections on a busy machine) still has requests sent in the
+    window: it opens after the last first answer, not when the warm-up's time is up."""
+    first_round = asyncio.Event()
+
+    async def send(body: bytes) -> int:
+        if not first_round.is_set():  # every connection's first request waits 0.3 s, six times the warm-up
+            await asyncio.sleep(0.3)
+            first_round.set()
+        await asyncio.sleep(0.001)
+        return 200
+
+    result, (start, stop) = asyncio.run(run_point(send, lambda seed: b"", 32, 0.05, 0.2, 1.0))
+    firsts = sorted(s.finished for s in result.samples)[:32]
+    assert start >= firsts[-1] and stop == pytest.approx(start + 0.2)
+    s = summarise(result, 1, (start, stop))
+    assert s["requests"] > 0 and s["req_per_s"] > 0 and result.unfinished == 0
 
 
 def _doc(service_on: float, service_off: float) -> dict[str, Any]:
