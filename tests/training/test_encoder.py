@@ -188,16 +188,18 @@ def test_the_encoder_keeps_what_another_command_wrote_meanwhile(
     """An encoder writes only its own entry: a truncation table measured while it trained stays in the manifest."""
     folder = tmp_path / "models" / "mnist-cgan"
     shutil.copytree(Path(__file__).resolve().parents[2] / "exported_models" / "mnist-cgan", folder)
-    real, real_inversion = inversion.measure, inversion.optimised_inversion
+    real, real_inversion, real_rank = inversion.measure, inversion.optimised_inversion, inversion.effective_rank
 
-    def meanwhile(at: Path, manifest: dict, data: Path, samples: int = 2000) -> tuple[dict, np.ndarray]:
+    def meanwhile(at: Path, manifest: dict, data: Path) -> tuple[dict, np.ndarray]:
         other = json.loads((at / "manifest.json").read_text())
         write_manifest(at, other | {"truncation": {"written": "meanwhile"}})
-        return real(at, manifest, data, samples=200)
+        return real(at, manifest, data, samples=200, images=500)
 
     monkeypatch.setattr(inversion, "measure", meanwhile)
-    # what is written is under test, not the figures: a short inversion (the full one takes a minute and a half)
+    # what is written is under test, not the figures: short measurements (the full ones take minutes)
     monkeypatch.setattr(inversion, "optimised_inversion", lambda g: real_inversion(g, samples=4, steps=20))
+    monkeypatch.setattr(inversion, "effective_rank", lambda g: real_rank(g, samples=2))
     entry = encoder.remeasure("mnist-cgan", data_dir, tmp_path / "runs", tmp_path / "models")
     written = json.loads((folder / "manifest.json").read_text())
     assert written["truncation"] == {"written": "meanwhile"} and written["encoder"] == entry
+    assert entry["metrics"]["test_images"] == 500 and entry["metrics"]["latent_samples"] == 200
