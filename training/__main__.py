@@ -13,6 +13,12 @@ TRAIN_EXTRA = "pip install -e '.[train]'"
 MODELS_DOC = Path("docs/MODELS.md")  # evaluate, all and calibrate rewrite it
 
 
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", default="../shared/data", help="holds mnist/ and fashion-mnist/ (IDX)")
@@ -48,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
         p.add_argument(
             "--val-samples", type=int, default=5_000, help="samples for each epoch's validation FID (0: none)"
+        )
+        p.add_argument(
+            "--calibration-batches",
+            type=positive,
+            metavar="N",
+            help="batches of 256 samples that re-estimate batch norm for validation and export (default: the full"
+            " re-estimate; fewer for a quick smoke run)",
         )
         p.add_argument("--device", help="default: cuda when available, else cpu")
     p = sub.add_parser("export", help="checkpoint → ONNX + manifest + samples.png + losses.png", parents=[common])
@@ -202,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
                 limit=args.limit,
                 max_steps=args.max_steps,
                 val_samples=args.val_samples,
+                calibration_batches=args.calibration_batches or config.DEFAULT_CALIBRATION_BATCHES,
                 device=args.device or ("cuda" if torch.cuda.is_available() else "cpu"),
                 image_size=args.size,
                 channels=args.channels,

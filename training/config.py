@@ -11,6 +11,9 @@ from .data import DATASETS, DatasetInfo, image_folder
 # The exported generator averages the trained one's weights over about 1/(1 - this) steps; the default of a run, a
 # recipe, and of a checkpoint or manifest older than the field.
 DEFAULT_EMA_DECAY = 0.999
+# Batches of 256 of G's own samples that re-estimate its batch norm for validation and export (export.py); the
+# default of a run, and of a checkpoint older than the field.
+DEFAULT_CALIBRATION_BATCHES = 40
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,15 @@ class TrainConfig:
     seed: int = 0
     data_dir: str = "../shared/data"
     runs_dir: str = "runs"
-    limit: int | None = None  # train on the first `limit` images only (tests, smoke runs)
+    limit: int | None = None  # train on the first `limit` images only, SGAN tested on as many (tests, smoke runs)
     max_steps: int | None = None  # stop after this many generator steps (tests)
     checkpoint_every: int = 500  # discriminator iterations between checkpoints
     log_every: int = 50  # generator steps between loss-history points
     ema_decay: float = DEFAULT_EMA_DECAY  # exported generator = exponential moving average of the trained one's weights
     val_samples: int = 5_000  # samples for the validation FID after each epoch, which picks the exported weights
+    # batch norm re-estimated over this many batches of 256 samples (validation, export); fewer only where the
+    # figures do not matter (tests): it costs a smoke run more than its training steps
+    calibration_batches: int = DEFAULT_CALIBRATION_BATCHES
     tensorboard: bool = True  # event files under run_dir/tensorboard
     device: str = "cpu"
     # a folder of one's own pictures (dataset a path): decoded at this size (32 or 64), grey (1) or RGB (3), alpha on

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .checkpoint import load_generator
-from .config import DEFAULT_EMA_DECAY
+from .config import DEFAULT_CALIBRATION_BATCHES, DEFAULT_EMA_DECAY
 from .data import DATASETS, DatasetInfo
 from .figures import save_grid, save_loss_curves
 from .models import Generator
@@ -66,7 +66,7 @@ def spread_conditions(n: int, num_classes: int | None = None, n_cat: int | None 
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(g: Generator, batches: int = 40, batch_size: int = 256) -> None:
+def recalibrate_batchnorm(g: Generator, batches: int, batch_size: int = 256) -> None:
     """Re-estimate batch-norm statistics for the averaged weights, which never ran a training batch.
 
     Deterministic (fixed seeds), so the same checkpoint always exports the same bytes. Virtual batch norm
@@ -90,7 +90,7 @@ def calibrated_generator(checkpoint: Path) -> tuple[Generator, dict]:
     already when it picked them (the same seeded batches, so the same statistics), else here."""
     g, state = load_generator(checkpoint)
     if not (state.get("best") or {}).get("calibrated"):
-        recalibrate_batchnorm(g)
+        recalibrate_batchnorm(g, state["train_config"].get("calibration_batches", DEFAULT_CALIBRATION_BATCHES))
     return g, state
 
 

@@ -88,7 +88,9 @@ class Trainer:
         if cfg.val_samples and self.rank == 0 and cfg.dataset not in DATASETS:
             log.info("%s: no evaluation classifier for a folder of one's own: no validation FID", cfg.model)
         elif cfg.val_samples and self.rank == 0:
-            self.validator = Validator(Path(cfg.data_dir), cfg.dataset, cfg.val_samples, cfg.cache_dir)
+            self.validator = Validator(
+                Path(cfg.data_dir), cfg.dataset, cfg.val_samples, cfg.cache_dir, cfg.calibration_batches
+            )
 
     # --- one step of each player -------------------------------------------------------------
 
@@ -312,8 +314,10 @@ class Trainer:
 
     @torch.no_grad()
     def classify_test_split(self) -> float:
-        """SGAN: the discriminator as a classifier on the test split (Salimans 2016 §5)."""
+        """SGAN: the discriminator as a classifier on the test split (Salimans 2016 §5); a run on the first `limit`
+        training images (a smoke run) reads as many test images."""
         images, labels = load_split(Path(self.cfg.data_dir), self.data, "test", self.cfg.cache_dir)
+        images, labels = images[: self.cfg.limit], labels[: self.cfg.limit]
         self.D.eval()
         correct = 0
         for start in range(0, len(images), 1000):

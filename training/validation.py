@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .classifier import classify, load_classifier
+from .config import DEFAULT_CALIBRATION_BATCHES
 from .data import DEFAULT_CACHE, load_split, to_tensor
 from .export import onnx_inputs, recalibrate_batchnorm, spread_conditions
 from .metrics import frechet_distance, moments
@@ -24,7 +25,14 @@ _REFERENCES: dict[tuple[Path, str], tuple[np.ndarray, np.ndarray]] = {}
 
 
 class Validator:
-    def __init__(self, data_dir: Path, dataset: str, samples: int, cache_dir: Path = DEFAULT_CACHE) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        dataset: str,
+        samples: int,
+        cache_dir: Path = DEFAULT_CACHE,
+        calibration_batches: int = DEFAULT_CALIBRATION_BATCHES,
+    ) -> None:
         with torch.random.fork_rng(devices=[]):  # building the classifier draws initial weights: not the run's
             self.classifier = load_classifier(dataset)
         key = (Path(data_dir).resolve(), dataset)
@@ -32,14 +40,14 @@ class Validator:
             images, _ = load_split(data_dir, dataset, "val", cache_dir)
             _REFERENCES[key] = moments(classify(self.classifier, to_tensor(images))[0])
         self.reference = _REFERENCES[key]
-        self.samples = samples
+        self.samples, self.calibration_batches = samples, calibration_batches
 
     @torch.no_grad()
     def __call__(self, g_ema: Generator) -> tuple[float, np.ndarray, dict[str, torch.Tensor]]:
         """Validation FID of a copy of `g_ema` (left untouched), its first 64 images for a grid, and the copy's
         weights: batch norm re-estimated as export does it, so export can take them as they are."""
         g = copy.deepcopy(g_ema).cpu()
-        recalibrate_batchnorm(g)
+        recalibrate_batchnorm(g, self.calibration_batches)
         inputs = onnx_inputs(g, self.samples, seed=2024)
         inputs |= spread_conditions(self.samples, g.cfg.num_classes if g.cfg.conditional else None, g.cfg.n_cat)
         images = torch.cat(

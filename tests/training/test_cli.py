@@ -47,3 +47,10 @@ def test_without_torch_it_names_the_install_command():
     )
     assert "Traceback" not in result.stderr
     assert training("--help", code="sys.modules['torch'] = None").returncode == 0
+
+
+def test_a_calibration_of_no_batches_is_refused_before_anything_runs():
+    for value in ("0", "-3", "two"):
+        result = training("train", "mnist-dcgan", "--calibration-batches", value)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert f"argument --calibration-batches: '{value}' is not a whole number of at least 1" in result.stderr

@@ -53,6 +53,7 @@ def test_each_variant_trains_on_colour_pictures(tmp_path_factory, variant, size)
         max_steps=2,
         val_samples=0,
         tensorboard=False,
+        calibration_batches=2,
     )
     t = Trainer(cfg, VARIANTS[variant].with_overrides(IMAGE_OVERRIDES))
     t.fit()

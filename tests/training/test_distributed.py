@@ -23,6 +23,8 @@ def test_two_gloo_ranks_end_with_identical_weights(tmp_path, data_dir):
         "3",
         "--val-samples",
         "256",
+        "--calibration-batches",
+        "2",
         "--fresh",
         "--data-dir",
         str(data_dir),

@@ -42,6 +42,7 @@ def test_reexport_keeps_every_measured_field_of_the_same_file_only(tmp_path: Pat
         limit=64,
         val_samples=0,
         tensorboard=False,
+        calibration_batches=2,
         data_dir=str(data_dir),
         runs_dir=str(tmp_path / "runs"),
     )

@@ -74,6 +74,8 @@ def test_own_pictures_train_export_and_serve_in_colour(tmp_path):
         "3",
         "--batch-size",
         "8",
+        "--calibration-batches",
+        "2",
         *common,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -133,6 +135,7 @@ def test_the_emoji_recipe_trains_validates_and_exports_in_colour(data_dir, tmp_p
         max_steps=2,
         limit=128,
         val_samples=64,
+        calibration_batches=2,
     )
     t = Trainer(cfg, r.declared_variant())
     t.fit()

@@ -19,8 +19,8 @@ from .conftest import REPO
 
 
 def tiny(tmp_path, data_dir, **kw) -> TrainConfig:
-    """4 batches an epoch, 3 epochs: three validations."""
-    fields = {"model": "v", "limit": 256, "epochs": 3, "log_every": 1, "val_samples": 300}
+    """4 batches an epoch, 3 epochs: three validations, batch norm re-estimated over 2 batches, not 40."""
+    fields = {"model": "v", "limit": 256, "epochs": 3, "log_every": 1, "val_samples": 300, "calibration_batches": 2}
     return TrainConfig(data_dir=str(data_dir), runs_dir=str(tmp_path), **(fields | kw))
 
 
@@ -33,10 +33,12 @@ def test_lowest_validation_fid_is_what_exports(tmp_path, data_dir):
     g, _ = load_generator(t.checkpoint_path)
     for key, value in g.state_dict().items():
         assert torch.equal(value, t.best["generator_ema"][key]), key
-    # validation kept batch norm as export would re-estimate it, so export takes those weights as they are
-    recalibrate_batchnorm(g)
+    # validation kept batch norm as export would re-estimate it (the run's batches), so export takes those weights
+    recalibrate_batchnorm(g, t.cfg.calibration_batches)
     for key, value in g.state_dict().items():
         assert torch.equal(value, t.best["generator_ema"][key]), key
+    recalibrate_batchnorm(g, t.cfg.calibration_batches + 1)
+    assert not all(torch.equal(v, t.best["generator_ema"][k]) for k, v in g.state_dict().items())
     selected = export(t.checkpoint_path, tmp_path / "models", "v")["training"]["selected"]
     assert selected["epoch"] == best["epoch"] and len(selected["curve"]) == 3
 
@@ -102,9 +104,12 @@ def test_a_smoke_run_leaves_the_repository_untouched(tmp_path, data_dir):
 
     before = status()
     cmd = [sys.executable, "-m", "training", "train", "mnist-dcgan", "--max-steps", "2", "--limit", "256"]
-    cmd += ["--val-samples", "100", "--data-dir", str(data_dir), "--runs-dir", str(tmp_path / "runs")]
+    cmd += ["--val-samples", "100", "--calibration-batches", "2"]
+    cmd += ["--data-dir", str(data_dir), "--runs-dir", str(tmp_path / "runs")]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert status() == before
     assert "No artists" not in result.stderr
     assert (tmp_path / "runs" / "mnist-dcgan" / "losses.png").exists()
+    state = torch.load(tmp_path / "runs" / "mnist-dcgan" / "checkpoint.pt", weights_only=False)
+    assert state["train_config"]["calibration_batches"] == 2
