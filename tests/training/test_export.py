@@ -1,11 +1,15 @@
-"""Re-exporting the same file keeps what other commands measured of it; other weights drop all of it."""
+"""Re-exporting the same file keeps what other commands measured of it; other weights drop all of it. Export
+re-estimates batch norm as the run said."""
 
 import json
 from pathlib import Path
 
+import torch
+
 from service.manifest import Manifest
-from training.config import TrainConfig
-from training.export import export
+from training.checkpoint import load_generator
+from training.config import DEFAULT_CALIBRATION_BATCHES, TrainConfig
+from training.export import calibrated_generator, export, recalibrate_batchnorm
 from training.trainer import Trainer
 
 # What `evaluate` (metrics, class_counts, code_attributes, codes.continuous_meaning), `encoder` (encoder) and
@@ -62,3 +66,36 @@ def test_reexport_keeps_every_measured_field_of_the_same_file_only(tmp_path: Pat
     other = export(t.checkpoint_path, out, "i")
     assert as_json(other) == as_json(first), "other weights: nothing measured of the old file is carried over"
     assert json.loads(path.read_text()) == as_json(first)
+
+
+def test_export_re_estimates_batch_norm_over_the_runs_batches(tmp_path: Path, data_dir: Path) -> None:
+    """A run without validation leaves batch norm to export, which takes the run's count from the checkpoint (40
+    for a checkpoint older than the setting)."""
+    cfg = TrainConfig(
+        model="c",
+        max_steps=1,
+        limit=64,
+        val_samples=0,
+        tensorboard=False,
+        calibration_batches=2,
+        data_dir=str(data_dir),
+        runs_dir=str(tmp_path),
+    )
+    t = Trainer(cfg)
+    t.fit()
+
+    def same(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+        return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+    def recalibrated(batches: int) -> torch.nn.Module:
+        g, _ = load_generator(t.checkpoint_path)
+        recalibrate_batchnorm(g, batches)
+        return g
+
+    exported, _ = calibrated_generator(t.checkpoint_path)
+    assert same(exported, recalibrated(2)) and not same(exported, recalibrated(3))
+    state = torch.load(t.checkpoint_path, weights_only=False)
+    del state["train_config"]["calibration_batches"]
+    torch.save(state, t.checkpoint_path)
+    older, _ = calibrated_generator(t.checkpoint_path)
+    assert same(older, recalibrated(DEFAULT_CALIBRATION_BATCHES))
