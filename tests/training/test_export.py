@@ -38,20 +38,16 @@ def measured_into(manifest: dict, sha: str) -> dict:
     return out
 
 
-def test_reexport_keeps_every_measured_field_of_the_same_file_only(tmp_path: Path, data_dir: Path) -> None:
-    cfg = TrainConfig(
-        model="i",
-        variant="infogan",
-        max_steps=2,
-        limit=64,
-        val_samples=0,
-        tensorboard=False,
-        calibration_batches=2,
-        data_dir=str(data_dir),
-        runs_dir=str(tmp_path / "runs"),
-    )
-    t = Trainer(cfg)
+def trained(tmp_path: Path, data_dir: Path, **overrides: object) -> Trainer:
+    """A few steps on 64 images without validation, so export re-estimates batch norm (over 2 batches)."""
+    fields = {"max_steps": 2, "limit": 64, "val_samples": 0, "tensorboard": False, "calibration_batches": 2}
+    t = Trainer(TrainConfig(data_dir=str(data_dir), runs_dir=str(tmp_path / "runs"), **(fields | overrides)))
     t.fit()
+    return t
+
+
+def test_reexport_keeps_every_measured_field_of_the_same_file_only(tmp_path: Path, data_dir: Path) -> None:
+    t = trained(tmp_path, data_dir, model="i", variant="infogan")
     out, path = tmp_path / "models", tmp_path / "models" / "i" / "manifest.json"
     first = export(t.checkpoint_path, out, "i")
     measured = measured_into(first, first["sha256"])
@@ -71,18 +67,7 @@ def test_reexport_keeps_every_measured_field_of_the_same_file_only(tmp_path: Pat
 def test_export_re_estimates_batch_norm_over_the_runs_batches(tmp_path: Path, data_dir: Path) -> None:
     """A run without validation leaves batch norm to export, which takes the run's count from the checkpoint (40
     for a checkpoint older than the setting)."""
-    cfg = TrainConfig(
-        model="c",
-        max_steps=1,
-        limit=64,
-        val_samples=0,
-        tensorboard=False,
-        calibration_batches=2,
-        data_dir=str(data_dir),
-        runs_dir=str(tmp_path),
-    )
-    t = Trainer(cfg)
-    t.fit()
+    t = trained(tmp_path, data_dir, model="c", max_steps=1)
 
     def same(a: torch.nn.Module, b: torch.nn.Module) -> bool:
         return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
