@@ -111,14 +111,14 @@ async def run_point(
     first round of connections takes longer than the warm-up (high concurrency on a busy machine)."""
     result = PointResult()
     clock = time.perf_counter
-    window = [math.inf, math.inf]  # start, stop: set once the warm-up is over
+    start = stop = math.inf  # set once the warm-up is over; the workers read `stop` as it is then
     answered_once = asyncio.Event()
     first_answers = 0
 
     async def worker(k: int) -> None:
         nonlocal first_answers
         i = 0
-        while (t0 := clock()) < window[1]:
+        while (t0 := clock()) < stop:
             try:
                 status = await send(body(k * SEED_STRIDE + i))
             except Exception as exc:  # a refused or reset connection is a result, not a crash
@@ -137,15 +137,15 @@ async def run_point(
     await asyncio.sleep(warmup)
     with contextlib.suppress(TimeoutError):  # a server that answers nobody still gets its window, and fails it
         await asyncio.wait_for(answered_once.wait(), drain)
-    window[0] = clock()
-    window[1] = window[0] + duration
+    start = clock()
+    stop = start + duration
     await asyncio.sleep(duration)
     _, pending = await asyncio.wait(tasks, timeout=drain)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     result.unfinished = len(pending)
-    return result, (window[0], window[1])
+    return result, (start, stop)
 
 
 async def _httpx_sender(url: str, concurrency: int) -> tuple[Send, Callable[[], Awaitable[None]]]:
