@@ -5,11 +5,15 @@ command runs every test, quick and slow."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 TESTS = Path(__file__).parent
+# the evaluation classifier's features of the real images (training/diskcache.py): computed once per suite and shared
+# by every worker and every command the tests start, as the servers share their proofs
+os.environ.setdefault("GAN_FEATURE_CACHE", str(TESTS.parent / ".pytest_cache" / "gan-features"))
 
 SLOW = {
     "test_walkthrough.py": "installs the project in a fresh venv and replays the README",

@@ -4,6 +4,7 @@ images, against which every generator's figures are measured (the floor of FID, 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from . import diskcache
 from .data import DATASETS, load_split, shuffled_batches, to_tensor
 from .metrics import frechet_distance, knn_radii, moments, precision_recall
 from .models import Classifier
@@ -77,6 +79,24 @@ def classify(model: Classifier, images: torch.Tensor, batch: int = 1000) -> tupl
     return np.concatenate(feats), np.concatenate(preds)
 
 
+@cache
+def classifier_sha256(dataset: str) -> str:
+    return hashlib.sha256((CLASSIFIER_DIR / f"{dataset}.pt").read_bytes()).hexdigest()
+
+
+def real_features(dataset: str, images: np.ndarray, radii: bool = False) -> dict[str, np.ndarray]:
+    """`classify`'s features and predicted classes of real uint8 images (with their k-NN radii if asked), kept in
+    the feature cache (diskcache.py) under the classifier's sha256 and the images' own: the same images and
+    classifier give the same arrays, to the bit, without classifying them again."""
+
+    def compute() -> dict[str, np.ndarray]:
+        feats, predicted = classify(load_classifier(dataset), to_tensor(images))
+        return {"features": feats, "predicted": predicted} | ({"radii": knn_radii(feats).numpy()} if radii else {})
+
+    key = {"what": f"{dataset} real features", "classifier_sha256": classifier_sha256(dataset)}
+    return diskcache.cached(key | {"images_sha256": diskcache.array_sha256(images), "radii": radii}, compute)
+
+
 def classifier_accuracy(model: Classifier, data_dir: Path, dataset: str) -> float:
     x, y = load_split(data_dir, dataset, "test")
     _, pred = classify(model, to_tensor(x))
@@ -86,8 +106,8 @@ def classifier_accuracy(model: Classifier, data_dir: Path, dataset: str) -> floa
 @cache
 def reference_features(data_dir: Path, dataset: str) -> dict:
     """Test-split features, their predicted classes, moments and k-NN radii: what every figure is measured against."""
-    feats, predicted = classify(load_classifier(dataset), to_tensor(load_split(data_dir, dataset, "test")[0]))
-    return {"features": feats, "predicted": predicted, "test": moments(feats), "radii": knn_radii(feats)}
+    real = real_features(dataset, load_split(data_dir, dataset, "test")[0], radii=True)
+    return real | {"test": moments(real["features"]), "radii": torch.from_numpy(real["radii"])}
 
 
 @cache
@@ -95,8 +115,7 @@ def reference_statistics(data_dir: Path, dataset: str) -> dict:
     """`reference_features` and the real-vs-real figures (10,000 training images against the test split): the floor
     of FID and the ceiling of precision and recall."""
     ref = reference_features(data_dir, dataset)
-    train_x = load_split(data_dir, dataset, "train")[0][:10_000]
-    train_feats, _ = classify(load_classifier(dataset), to_tensor(train_x))
+    train_feats = real_features(dataset, load_split(data_dir, dataset, "train")[0][:10_000])["features"]
     precision, recall = precision_recall(ref["features"], train_feats, ref["radii"])
     return ref | {
         "floor": frechet_distance(*moments(train_feats), *ref["test"]),

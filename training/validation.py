@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .classifier import classify, load_classifier
+from .classifier import classify, load_classifier, real_features
 from .config import DEFAULT_CALIBRATION_BATCHES
-from .data import DEFAULT_CACHE, load_split, to_tensor
+from .data import DEFAULT_CACHE, load_split
 from .export import onnx_inputs, recalibrate_batchnorm, spread_conditions
 from .metrics import frechet_distance, moments
 from .models import Generator
@@ -38,7 +38,7 @@ class Validator:
         key = (Path(data_dir).resolve(), dataset)
         if key not in _REFERENCES:
             images, _ = load_split(data_dir, dataset, "val", cache_dir)
-            _REFERENCES[key] = moments(classify(self.classifier, to_tensor(images))[0])
+            _REFERENCES[key] = moments(real_features(dataset, images)["features"])
         self.reference = _REFERENCES[key]
         self.samples, self.calibration_batches = samples, calibration_batches
 

@@ -95,7 +95,7 @@ def test_tensorboard_reads_losses_validation_and_samples(tmp_path, data_dir):
 
 
 def test_a_smoke_run_leaves_the_repository_untouched(tmp_path, data_dir):
-    """Everything `train` writes goes under --runs-dir: no committed figure changes."""
+    """Everything `train` writes goes under --runs-dir (and the feature cache): no committed figure changes."""
 
     def status() -> str:
         return subprocess.run(
