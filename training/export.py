@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+from torch.onnx._internal.exporter import _registration
 
 from .checkpoint import load_generator
 from .config import DEFAULT_CALIBRATION_BATCHES, DEFAULT_EMA_DECAY
@@ -102,6 +106,26 @@ def export_onnx(g: Generator, path: Path) -> list[str]:
     return list(example)
 
 
+_FROM_TORCHLIB = _registration.ONNXRegistry.__dict__["from_torchlib"]  # the classmethod, restored after each export
+
+
+@functools.cache
+def _torchlib_registry(opset_version: int) -> _registration.ONNXRegistry:
+    return _FROM_TORCHLIB.__func__(_registration.ONNXRegistry, opset_version)
+
+
+@contextlib.contextmanager
+def _one_registry() -> Iterator[None]:
+    """torch.onnx.export builds its table of ATen → ONNX functions anew on every call (1-3 s, as long as the rest of
+    a small generator's export) and only reads it, as no custom translation table is passed here: the exports of
+    one process share one. The exported bytes are the same (test_export)."""
+    _registration.ONNXRegistry.from_torchlib = classmethod(lambda _, opset_version: _torchlib_registry(opset_version))
+    try:
+        yield
+    finally:
+        _registration.ONNXRegistry.from_torchlib = _FROM_TORCHLIB
+
+
 def export_module(
     module: nn.Module, example: dict[str, np.ndarray], path: Path, outputs: tuple[str, ...] = ("image",)
 ) -> None:
@@ -109,7 +133,7 @@ def export_module(
     batch = torch.export.Dim("N", min=1, max=4096)
     args = tuple(torch.from_numpy(a) for a in example.values())
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _one_registry():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             module,

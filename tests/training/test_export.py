@@ -84,3 +84,21 @@ def test_export_re_estimates_batch_norm_over_the_runs_batches(tmp_path: Path, da
     torch.save(state, t.checkpoint_path)
     older, _ = calibrated_generator(t.checkpoint_path)
     assert same(older, recalibrated(DEFAULT_CALIBRATION_BATCHES))
+
+
+def test_exports_of_one_process_share_the_registry_and_write_the_same_bytes(tmp_path):
+    """torch.onnx's table of ATen → ONNX functions is built once per process (export._one_registry): the second
+    export, on the table the first built and used, writes the same bytes, and torch's own builder is back after."""
+    from torch.onnx._internal.exporter import _registration
+
+    from training import export as export_mod
+    from training.models import Generator
+    from training.variants import VARIANTS
+
+    g = Generator(VARIANTS["dcgan"].model_config(num_classes=10)).eval()
+    export_mod._torchlib_registry.cache_clear()
+    export_mod.export_onnx(g, tmp_path / "built.onnx")
+    export_mod.export_onnx(g, tmp_path / "shared.onnx")
+    assert export_mod._torchlib_registry.cache_info()[:2] == (1, 1), "(hits, misses): built once, then shared"
+    assert _registration.ONNXRegistry.__dict__["from_torchlib"] is export_mod._FROM_TORCHLIB
+    assert (tmp_path / "built.onnx").read_bytes() == (tmp_path / "shared.onnx").read_bytes()
