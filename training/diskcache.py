@@ -4,9 +4,10 @@ per split on one core each time a process started.
 
 An entry is one .npz file holding its key (as JSON) and the arrays; it is used only where the stored key equals the
 key asked for, field for field. The caller's key names everything the arrays depend on; this module adds the
-machine (CPU model and instruction-set flags pick torch's kernels, so another CPU may differ in the last bits) and
-the torch version. No entry, another key, a corrupt file or a folder that cannot be written means computing again
-(and the log says why); a lock makes a second process wait for the first one's result instead of computing it too.
+machine (CPU model and instruction-set flags pick torch's kernels, so another CPU may differ in the last bits), the
+torch version and its thread count. No entry, another key, a corrupt file or a folder that cannot be written means
+computing again (and the log says why); a lock makes a second process wait for the first one's result instead of
+computing it too.
 
 Where: `GAN_FEATURE_CACHE` if set (empty turns the cache off), else `$XDG_CACHE_HOME/gan-sampling-service/features`
 (`~/.cache/...`).
