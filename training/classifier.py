@@ -4,7 +4,6 @@ images, against which every generator's figures are measured (the floor of FID, 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from functools import cache
 from pathlib import Path
@@ -13,6 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
+
+from service.manifest import file_sha256
 
 from . import diskcache
 from .data import DATASETS, load_split, shuffled_batches, to_tensor
@@ -81,7 +82,7 @@ def classify(model: Classifier, images: torch.Tensor, batch: int = 1000) -> tupl
 
 @cache
 def classifier_sha256(dataset: str) -> str:
-    return hashlib.sha256((CLASSIFIER_DIR / f"{dataset}.pt").read_bytes()).hexdigest()
+    return file_sha256(CLASSIFIER_DIR / f"{dataset}.pt")
 
 
 def real_features(dataset: str, images: np.ndarray, radii: bool = False) -> dict[str, np.ndarray]:
