@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -82,6 +84,14 @@ class BatcherHooks:
     on_depth: Callable[[int], None] = lambda images: None
 
 
+def name_os_thread(name: str) -> None:
+    """Give the calling thread `name` in the kernel too (Linux keeps 15 bytes), where `top -H`, `ps -L` and
+    /proc/PID/task show it: Python 3.11 names its threads only for itself."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15: PR_SET_NAME
+
+
 class InferenceThread:
     """The model's own thread: runs batches one at a time, in the order submitted, and hands each result (and
     how long the model took) back to the event loop with one `call_soon_threadsafe`.
@@ -111,6 +121,7 @@ class InferenceThread:
         self._jobs.put(None)
 
     def _serve(self) -> None:
+        name_os_thread(threading.current_thread().name)
         while (job := self._jobs.get()) is not None:
             inputs, wanted, future = job
             if not wanted():  # every caller left while the batch waited behind the one before

@@ -5,8 +5,10 @@ integrity check keeps serving its previous version."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -59,7 +61,7 @@ def test_reload_under_load_fails_no_request(reloadable):
     answers: dict[str, list[int]] = defaultdict(list)
     a_images: set[bytes] = set()
     reports = []
-    threads: list[int] = []
+    inference: list[tuple[list[str], list[str]]] = []  # (threads, served models) after each reload
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -85,7 +87,7 @@ def test_reload_under_load_fails_no_request(reloadable):
                     shutil.rmtree(models / "tiny-c")
                     write_version(models, "tiny-b", 1)
                 reports.append(await asyncio.to_thread(reload, server))
-                threads.append(_threads(server))
+                inference.append(await asyncio.to_thread(_inference_threads, server))
                 gone, back = ("tiny-b", "tiny-c") if odd else ("tiny-c", "tiny-b")
                 assert (await c.post("/generate", json={"model": gone})).status_code == 404
                 assert (await c.post("/generate", json={"model": back})).status_code == 200
@@ -104,12 +106,24 @@ def test_reload_under_load_fails_no_request(reloadable):
     assert sorted(first["unchanged"]) == sorted(kept) and not first["failed"]
     names = [m["name"] for m in httpx.get(f"{server.url}/models").json()["models"]]
     assert names == sorted(["tiny-a", "tiny-b", *kept])
-    assert threads[-1] <= threads[1] + 2, threads  # replaced versions' inference threads are gone
+    for threads, served_now in inference:  # one inference thread per served model: replaced versions' are gone
+        assert threads == sorted(f"infer-{name}"[:15] for name in served_now), (threads, served_now)
 
 
-def _threads(server: Launched) -> int:
-    status = Path(f"/proc/{server.proc.pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+def _inference_threads(server: Launched, wait_s: float = 5.0) -> tuple[list[str], list[str]]:
+    """The server's inference threads by their kernel names (batcher.name_os_thread), and its models. A replaced
+    version's thread ends once its last batch is done, so this waits up to `wait_s` for the two to agree."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        names = []
+        for task in Path(f"/proc/{server.proc.pid}/task").iterdir():
+            with contextlib.suppress(OSError):  # a thread that ended while we looked
+                names.append((task / "comm").read_text().strip())
+        threads = sorted(n for n in names if n.startswith("infer-"))
+        served_now = [m["name"] for m in httpx.get(f"{server.url}/models").json()["models"]]
+        if threads == sorted(f"infer-{name}"[:15] for name in served_now) or time.monotonic() > deadline:
+            return threads, served_now
+        time.sleep(0.05)
 
 
 def test_a_changed_model_that_fails_its_checks_keeps_its_previous_version(reloadable):
