@@ -17,9 +17,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from service.manifest import file_sha256
+
 from .classifier import CLASSIFIER_DIR, classify, load_classifier, reference_features
 from .data import DATASETS, load_split, to_tensor
-from .export import sha256
 from .metrics import frechet_distance, moments, precision_recall
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def write_figures(data_dir: Path, datasets: list[str], path: Path = FIGURES, n: 
     figures = json.loads(path.read_text()) if path.exists() else {}
     for dataset in datasets:
         figures[dataset] = {
-            "classifier_sha256": sha256(CLASSIFIER_DIR / f"{dataset}.pt"),
+            "classifier_sha256": file_sha256(CLASSIFIER_DIR / f"{dataset}.pt"),
             "images": n,
             "rows": calibrate(data_dir, dataset, n),
         }
@@ -89,7 +90,7 @@ def write_figures(data_dir: Path, datasets: list[str], path: Path = FIGURES, n: 
 def calibration_section(path: Path = FIGURES) -> list[str]:
     """docs/MODELS.md's table of the flawed real images, for each dataset whose classifier they were measured on."""
     figures = json.loads(path.read_text()) if path.exists() else {}
-    current = {d: f for d, f in figures.items() if f["classifier_sha256"] == sha256(CLASSIFIER_DIR / f"{d}.pt")}
+    current = {d: f for d, f in figures.items() if f["classifier_sha256"] == file_sha256(CLASSIFIER_DIR / f"{d}.pt")}
     if not current:
         return []
     datasets = list(current)

@@ -15,9 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from service.manifest import file_sha256
+
 from .classifier import classify, load_classifier
 from .data import load_split, to_tensor
-from .export import PARITY_INPUTS, check_module_parity, export_module, sha256
+from .export import PARITY_INPUTS, check_module_parity, export_module
 from .figures import save_grid
 from .losses import LOSSES
 from .steprun import StepRun
@@ -194,9 +196,9 @@ class CycleGAN(StepRun):
                 "source": DOMAINS[src],
                 "target": DOMAINS[dst],
                 "file": path.name,
-                "sha256": sha256(path),
+                "sha256": file_sha256(path),
                 "bank": bank_path.name,
-                "bank_sha256": sha256(bank_path),
+                "bank_sha256": file_sha256(bank_path),
                 "parity_max_abs_diff": parity,
             }
         with torch.no_grad():  # rows: A, G(A), F(G(A)), B, F(B), G(F(B)); eight examples each

@@ -31,6 +31,8 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 from torch import nn
 
+from service.manifest import file_sha256
+
 from .classifier import load_classifier
 from .data import DATASETS, load_split, to_tensor
 from .export import (
@@ -41,7 +43,6 @@ from .export import (
     check_parity,
     export_module,
     onnx_inputs,
-    sha256,
 )
 from .inversion import record_figures
 from .models import Generator, one_hot
@@ -189,7 +190,7 @@ def frozen_generator(runs_dir: Path, models_dir: Path, name: str) -> tuple[Gener
             f"{checkpoint} is missing, and the manifest records no training.variant to rebuild G from"
             f" {onnx_path}: the encoder needs the weights of the committed {name}"
         )
-    if sha256(onnx_path) != manifest["sha256"]:
+    if file_sha256(onnx_path) != manifest["sha256"]:
         raise ValueError(f"{onnx_path} does not match its manifest's sha256")
     try:
         check_parity(g, onnx_path)
@@ -276,7 +277,7 @@ def export_encoder(e: Encoder, folder: Path) -> tuple[dict, float]:
             {"name": "c_cat", "dtype": "int64", "shape": ["N"]},
             {"name": "c_cont", "dtype": "float32", "shape": ["N", gcfg.n_cont]},
         ]
-    entry = {"file": FILE, "sha256": sha256(path), "opset": OPSET, "inputs": inputs, "outputs": outs}
+    entry = {"file": FILE, "sha256": file_sha256(path), "opset": OPSET, "inputs": inputs, "outputs": outs}
     return entry | {"parity_max_abs_diff": parity}, parity
 
 

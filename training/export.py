@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import logging
 import warnings
@@ -15,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.onnx._internal.exporter import _registration
+
+from service.manifest import file_sha256
 
 from .checkpoint import load_generator
 from .config import DEFAULT_CALIBRATION_BATCHES, DEFAULT_EMA_DECAY
@@ -183,10 +184,6 @@ def sample_grid_inputs(g: Generator, seed: int = 0) -> dict[str, np.ndarray]:
     return inputs
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
     """Export one trained generator to out_dir/name/{model.onnx, manifest.json, samples.png}."""
     g, state = calibrated_generator(checkpoint)
@@ -221,7 +218,7 @@ def export(checkpoint: Path, out_dir: Path, name: str) -> dict:
         "inputs": [{"name": n, "dtype": dtypes[n], "shape": shapes[n]} for n in names],
         "outputs": [{"name": "image", "dtype": "float32", "shape": ["N", info.channels, info.height, info.width]}],
         "file": onnx_path.name,
-        "sha256": sha256(onnx_path),
+        "sha256": file_sha256(onnx_path),
         "opset": OPSET,
         "parity_max_abs_diff": parity,
         "training": {

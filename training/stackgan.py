@@ -20,10 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from service.manifest import file_sha256
+
 from . import captions as cap
 from .classifier import classify, load_classifier
 from .data import load_split, to_tensor
-from .export import PARITY_INPUTS, check_module_parity, export_module, sha256
+from .export import PARITY_INPUTS, check_module_parity, export_module
 from .figures import save_grid
 from .losses import LOSSES, class_loss
 from .steprun import StepRun
@@ -333,7 +335,7 @@ class StackGAN(StepRun):
                 {"name": "stage1", "dtype": "float32", "shape": ["N", 1, 14, 14]},
             ],
             "file": path.name,
-            "sha256": sha256(path),
+            "sha256": file_sha256(path),
             "parity_max_abs_diff": parity,
             "training": {"attribute_terciles": terciles.edges},
         }

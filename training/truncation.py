@@ -16,9 +16,10 @@ import onnxruntime as ort
 import torch
 
 from service import sampling
+from service.manifest import file_sha256
 
 from .classifier import classify, load_classifier, reference_features
-from .export import sha256, write_manifest
+from .export import write_manifest
 from .figures import save_grid
 from .metrics import frechet_distance, moments, precision_recall
 from .models import Classifier
@@ -45,7 +46,7 @@ def truncation_figures(data_dir: Path, folder: Path, psis: tuple[float, ...] = P
     manifest = json.loads((folder / "manifest.json").read_text())
     if manifest["conditional"] or manifest.get("codes"):
         raise ValueError(f"{folder.name}: the truncation table covers unconditional generators only")
-    if sha256(folder / manifest["file"]) != manifest["sha256"]:
+    if file_sha256(folder / manifest["file"]) != manifest["sha256"]:
         raise ValueError(f"{folder}: model.onnx does not match its manifest's sha256")
     session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
     dataset, dim = manifest["dataset"], manifest["latent_dim"]
@@ -82,7 +83,8 @@ def add_plain_row(data_dir: Path, folder: Path) -> dict:
     are kept: they are deterministic in the seeds and model.onnx, which must be the one they were measured on)."""
     manifest = json.loads((folder / "manifest.json").read_text())
     figures = manifest["truncation"]
-    if figures["generator_sha256"] != manifest["sha256"] or sha256(folder / manifest["file"]) != manifest["sha256"]:
+    digest = manifest["sha256"]
+    if figures["generator_sha256"] != digest or file_sha256(folder / manifest["file"]) != digest:
         raise ValueError(f"{folder}: the truncation figures or model.onnx do not match the manifest's sha256")
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # a side measurement: it should not take the cores of a training run

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from service.manifest import file_sha256
 from training import calibration
 from training.data import to_tensor
-from training.export import sha256
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ def test_committed_figures_describe_the_committed_classifiers():
     figures = json.loads(calibration.FIGURES.read_text())
     assert set(figures) == {"mnist", "fashion-mnist"}
     for dataset, f in figures.items():
-        assert f["classifier_sha256"] == sha256(calibration.CLASSIFIER_DIR / f"{dataset}.pt")
+        assert f["classifier_sha256"] == file_sha256(calibration.CLASSIFIER_DIR / f"{dataset}.pt")
         assert f["images"] == 10_000
         rows = f["rows"]
         assert [(r["flaw"], r["level"]) for r in rows] == [("none", 0.0), *calibration.FLAWS]

@@ -73,7 +73,7 @@ def test_encoder_shapes_and_export(kind: str, tmp_path: Path) -> None:
         assert out[1].shape == (5, 10) and out[2].shape == (5, 2)
     entry, parity = encoder.export_encoder(e, tmp_path)
     assert parity <= PARITY_TOLERANCE and (tmp_path / encoder.FILE).is_file()
-    assert entry["sha256"] == encoder.sha256(tmp_path / encoder.FILE)
+    assert entry["sha256"] == encoder.file_sha256(tmp_path / encoder.FILE)
     want_in, want_out = expected_signature(manifest_of(g))  # what the service will demand of the file
     assert {t["name"]: (t["dtype"], t["shape"]) for t in entry["inputs"]} == want_in
     assert {t["name"]: (t["dtype"], t["shape"]) for t in entry["outputs"]} == want_out
