@@ -15,11 +15,9 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from service.manifest import file_sha256
-
 from .classifier import classify, load_classifier, reference_statistics
 from .data import DATASETS
-from .export import spread_conditions, write_manifest
+from .export import read_manifest, spread_conditions, write_manifest
 from .figures import save_grid
 from .metrics import (
     class_balance,
@@ -52,9 +50,7 @@ def sample_exported(
 
 
 def evaluate_model(data_dir: Path, folder: Path, n: int) -> dict[str, float]:
-    manifest = json.loads((folder / "manifest.json").read_text())
-    if file_sha256(folder / manifest["file"]) != manifest["sha256"]:
-        raise ValueError(f"{folder}: model.onnx does not match its manifest's sha256")
+    manifest = read_manifest(folder)
     dataset = manifest["dataset"]
     ref = reference_statistics(data_dir, dataset)
     session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])

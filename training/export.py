@@ -266,5 +266,14 @@ def selected(state: dict) -> dict | None:
     return {"epoch": best["epoch"], "step": best["step"], "validation_fid": round(best["fid"], 2), "curve": curve}
 
 
+def read_manifest(folder: Path) -> dict:
+    """A committed model's manifest, once its file is proven the one the manifest names (its sha256): figures
+    measured on any other file would describe the wrong model."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if file_sha256(folder / manifest["file"]) != manifest["sha256"]:
+        raise ValueError(f"{folder}: {manifest['file']} does not match its manifest's sha256")
+    return manifest
+
+
 def write_manifest(folder: Path, manifest: dict) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -7,7 +7,6 @@ lower recall (variety); FID says which effect wins.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import onnxruntime as ort
 import torch
 
 from service import sampling
-from service.manifest import file_sha256
 
 from .classifier import classify, load_classifier, reference_features
-from .export import write_manifest
+from .export import read_manifest, write_manifest
 from .figures import save_grid
 from .metrics import frechet_distance, moments, precision_recall
 from .models import Classifier
@@ -43,11 +41,9 @@ def _generate(session: ort.InferenceSession, z: np.ndarray, chunk: int = 500) ->
 def truncation_figures(data_dir: Path, folder: Path, psis: tuple[float, ...] = PSIS, n: int = 10_000) -> dict:
     """FID, precision and recall of `n` samples per ψ on an unconditional generator (the evaluation classifier's
     features against the test split), written to its manifest under `truncation`, with the grid."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     if manifest["conditional"] or manifest.get("codes"):
         raise ValueError(f"{folder.name}: the truncation table covers unconditional generators only")
-    if file_sha256(folder / manifest["file"]) != manifest["sha256"]:
-        raise ValueError(f"{folder}: model.onnx does not match its manifest's sha256")
     session = ort.InferenceSession(str(folder / manifest["file"]), providers=["CPUExecutionProvider"])
     dataset, dim = manifest["dataset"], manifest["latent_dim"]
     ref, classifier = reference_features(data_dir, dataset), load_classifier(dataset)
@@ -81,11 +77,10 @@ def _row(session: ort.InferenceSession, ref: dict, classifier: Classifier, dim: 
 def add_plain_row(data_dir: Path, folder: Path) -> dict:
     """The untruncated row on the seeds the manifest's `truncation` entry measured, added to that entry (the ψ rows
     are kept: they are deterministic in the seeds and model.onnx, which must be the one they were measured on)."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     figures = manifest["truncation"]
-    digest = manifest["sha256"]
-    if figures["generator_sha256"] != digest or file_sha256(folder / manifest["file"]) != digest:
-        raise ValueError(f"{folder}: the truncation figures or model.onnx do not match the manifest's sha256")
+    if figures["generator_sha256"] != manifest["sha256"]:
+        raise ValueError(f"{folder}: the truncation figures were measured on another model.onnx")
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # a side measurement: it should not take the cores of a training run
     session = ort.InferenceSession(str(folder / manifest["file"]), options, providers=["CPUExecutionProvider"])
