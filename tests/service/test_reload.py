@@ -61,7 +61,7 @@ def test_reload_under_load_fails_no_request(reloadable):
     answers: dict[str, list[int]] = defaultdict(list)
     a_images: set[bytes] = set()
     reports = []
-    inference: list[tuple[list[str], list[str]]] = []  # (threads, served models) after each reload
+    inference: list[tuple[list[str], list[str]]] = []  # (threads, one per served model) after each reload
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -106,13 +106,14 @@ def test_reload_under_load_fails_no_request(reloadable):
     assert sorted(first["unchanged"]) == sorted(kept) and not first["failed"]
     names = [m["name"] for m in httpx.get(f"{server.url}/models").json()["models"]]
     assert names == sorted(["tiny-a", "tiny-b", *kept])
-    for threads, served_now in inference:  # one inference thread per served model: replaced versions' are gone
-        assert threads == sorted(f"infer-{name}"[:15] for name in served_now), (threads, served_now)
+    for threads, wanted in inference:  # one inference thread per served model: replaced versions' are gone
+        assert threads == wanted
 
 
 def _inference_threads(server: Launched, wait_s: float = 5.0) -> tuple[list[str], list[str]]:
-    """The server's inference threads by their kernel names (batcher.name_os_thread), and its models. A replaced
-    version's thread ends once its last batch is done, so this waits up to `wait_s` for the two to agree."""
+    """The server's inference threads by their kernel names (batcher.name_os_thread), and the names one thread per
+    served model would have. A replaced version's thread ends once its last batch is done, so this waits up to
+    `wait_s` for the two to agree."""
     deadline = time.monotonic() + wait_s
     while True:
         names = []
@@ -120,9 +121,10 @@ def _inference_threads(server: Launched, wait_s: float = 5.0) -> tuple[list[str]
             with contextlib.suppress(OSError):  # a thread that ended while we looked
                 names.append((task / "comm").read_text().strip())
         threads = sorted(n for n in names if n.startswith("infer-"))
-        served_now = [m["name"] for m in httpx.get(f"{server.url}/models").json()["models"]]
-        if threads == sorted(f"infer-{name}"[:15] for name in served_now) or time.monotonic() > deadline:
-            return threads, served_now
+        served = httpx.get(f"{server.url}/models").json()["models"]
+        wanted = sorted(f"infer-{m['name']}"[:15] for m in served)
+        if threads == wanted or time.monotonic() > deadline:
+            return threads, wanted
         time.sleep(0.05)
 
 
