@@ -5,7 +5,8 @@ latency, so its figures understate the service. wrk holds `concurrency` keep-ali
 and posts the same bodies as `bench.load` (consecutive seeds); a Lua `done` hook prints its figures as JSON,
 summarised like the Python client's points: 200s per second over the window, latency percentiles over every
 answer in it (wrk measures in microseconds), statuses other than 200 and transport errors. wrk stops at the end
-of its window, so requests still open then are neither counted nor waited for.
+of its window, so requests still open then are neither counted nor waited for. Its windows are whole seconds, at
+least one: a warm-up or window of 0.1 s lasts 1 s, and a warm-up of 0 is none.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def _run(url: str, prefix: str, concurrency: int, seconds: float, first: int, ti
 def point(url: str, prefix: str, n: int, concurrency: int, warmup_s: float, duration_s: float) -> dict[str, Any]:
     """Warm up (unrecorded), then measure one window; the same keys as `bench.load.summarise`, and wrk's CPU.
     `prefix` is every body up to its seed (`bench.load.body_prefix`)."""
-    _run(url, prefix, concurrency, warmup_s, 10**9, timeout_s=60)
+    if warmup_s > 0:
+        _run(url, prefix, concurrency, warmup_s, 10**9, timeout_s=60)
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w = _run(url, prefix, concurrency, duration_s, 0, timeout_s=60)
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -67,3 +67,14 @@ def test_the_test_command_runs_on_every_core_and_names_its_slowest_tests():
     assert {"-n", "auto", "--durations=20"} <= set(addopts) and addopts[addopts.index("-n") + 1] == "auto"
     assert any(d.startswith("pytest-xdist") for d in config["project"]["optional-dependencies"]["test"])
     assert importlib.util.find_spec("xdist") is not None
+
+
+def test_ci_runs_the_readmes_test_command_in_a_fresh_venv():
+    """README: `.ci/run` runs the second command as a newcomer would, in a fresh `.venv`: the same install (quietly)
+    and the same test command, so CI cannot pass on an install the README does not give."""
+    (command,) = [line for line in (REPO / "README.md").read_text().splitlines() if line.endswith("python -m pytest")]
+    install = re.search(r"pip install (.+?) && python -m pytest$", command)
+    assert install, command
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert "rm -rf .venv && python3 -m venv .venv && . .venv/bin/activate" in ci
+    assert f"pip install -q {install[1]}" in ci and ci[-1] == "python -m pytest -q"
