@@ -31,7 +31,7 @@ BULK = [(64, 1), (64, 4), (64, 8)]
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, str]:
     out = tmp_path_factory.mktemp("bench")
-    argv = [sys.executable, "-m", "bench", "--quick", "--duration", "0.5", "--warmup", "0.1"]
+    argv = [sys.executable, "-m", "bench", "--quick", "--duration", "0.3", "--warmup", "0.1"]
     argv += ["--raw-seconds", "0.05", "--out", str(out)]
     done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
