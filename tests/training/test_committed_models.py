@@ -85,9 +85,9 @@ BELOW_BAR: dict[str, str] = {
     " historical averaging, other rates, betas, D steps and a wider G each left it under 0.3 (recipes.py). On this"
     " scale real images with faint noise sit at FID 137 and recall 0.28, and none with a flaw over FID 73 keeps 0.6"
     " (docs/MODELS.md)",
-    # Issue #38 raised the bars. Its sessions retrained mnist-acgan, mnist-cgan, fashion-cgan and mnist-vanilla (which
-    # now meet them), mnist-wgan-gp, fashion-wgan-gp (its FID and recall now meet them) and fashion-vanilla (its FID
-    # now meets it); the others were not retrained.
+    # Issue #38 raised the bars. Its sessions retrained mnist-acgan, mnist-cgan, fashion-cgan, mnist-vanilla and
+    # mnist-wgan-gp (which now meet them), fashion-wgan-gp (its FID and recall now meet them) and fashion-vanilla (its
+    # FID now meets it); the others were not retrained.
     # Measured with 10,000 samples against the test split (MODELS.md).
     "fashion-vanilla:class_max_min": "1.70 after 86 epochs (1.71 after 36), the validation FID no lower for 9 epochs"
     " (102.9 at 77, 105-108.5 to 86) where the run stopped for the session's time",
@@ -95,11 +95,6 @@ BELOW_BAR: dict[str, str] = {
     " class balance bar; not retrained",
     "fashion-wgan-gp:class_max_min": "1.69 after 28 epochs at a constant rate (FID 18.2, recall 0.71; 1.80 after 15):"
     " the validation FID levelled out near 24 over epochs 25-28, where the run stopped for the session's time",
-    "mnist-wgan-gp:fid": "23.6 after 19 epochs at a constant rate (107 min; 33.0 after 13), its validation FID falling"
-    " 1 to 2 an epoch at the end (35.1, 34.1, 34.1 at 17-19). The rates falling to zero over epochs 11-14 did worse"
-    " (validation FID 48.0 against 45 at 13), and so did G at twice its rate (recipes.py). A run resumed from epoch 19"
-    " reached validation FID 30.7 at 25 (about 0.5 an epoch; the bar needs about 25), then its checkpoint was lost"
-    " with the session's machine",
 }
 
 
